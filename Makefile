@@ -1,0 +1,34 @@
+# Thin wrappers over `python -m tutorial` (the same commands work without make).
+PYTHON ?= python3
+PORT ?= 8000
+TUTORIAL = $(PYTHON) -m tutorial
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test lint clean lock
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## create .venv with the pinned requirements (done for you by every target)
+	@$(TUTORIAL) setup
+
+step-%: ## serve step N on 127.0.0.1:8000 (or PORT=8001)
+	@$(TUTORIAL) serve $* --port $(PORT)
+
+test: ## run every step's tests, one pytest process each, plus tests/
+	@$(TUTORIAL) test
+
+test-step-%: ## run step N's tests only, e.g. make test-step-3
+	@$(TUTORIAL) test $*
+
+reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
+	@$(TUTORIAL) reset $*
+
+lint: ## ruff check and ruff format --check
+	@$(TUTORIAL) lint
+
+lock: ## regenerate requirements/*.txt from requirements/*.in
+	@$(TUTORIAL) lock
+
+clean: ## delete .venv and caches (never a database)
+	@$(TUTORIAL) clean

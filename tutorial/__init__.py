@@ -1,0 +1,1 @@
+"""Course tooling for the Django signals tutorial: ``python -m tutorial --help``."""

@@ -1,0 +1,38 @@
+"""``python -m tutorial``: the course's commands, the same ones the Makefile calls."""
+
+import argparse
+import importlib
+import sys
+
+from tutorial.environment import rerun_in_venv, running_in_venv
+from tutorial.steps import UnknownStep
+
+# Each module adds its subcommands in register(subparsers).
+COMMAND_MODULES = [
+    "tutorial.commands",
+]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m tutorial",
+        description="Run, test and explore the steps of the Django signals tutorial.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    if getattr(args, "needs_venv", True) and not running_in_venv():
+        return rerun_in_venv(argv)
+    try:
+        return args.run(args) or 0
+    except UnknownStep as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,170 @@
+"""The everyday commands: setup, lock, serve, test, reset, lint and clean."""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+from tutorial import environment
+from tutorial.runner import repository_suite, run_test_suites, step_suite
+from tutorial.steps import REPO_ROOT, all_steps, get_step
+
+# What to open and try once a step's server is up.
+SERVE_HINTS = {
+    1: ["/admin/  the admin is there, with nothing of ours in it yet"],
+    2: ["/admin/  log in as admin / admin and add products and orders"],
+    3: [
+        "/orders/  click Confirm and watch the stock change (and this console's log line)",
+        "/admin/   log in as admin / admin",
+    ],
+    4: [
+        "/orders/  confirm from the page; the request signals log each request here",
+        "/admin/   tick 'confirmed' on an order: the same receiver takes the stock",
+    ],
+    5: [
+        "/signup/  create an account and see the profile the signal made",
+        "/blog/1/  leave a comment: the author's email is printed in this console",
+        "/orders/  the shop from the earlier steps",
+    ],
+}
+
+
+def register(subparsers):
+    add = subparsers.add_parser
+
+    parser = add("setup", help="create .venv and install the pinned requirements")
+    parser.set_defaults(run=setup, needs_venv=False)
+
+    parser = add("lock", help="regenerate requirements/*.txt from requirements/*.in")
+    parser.set_defaults(run=lock)
+
+    parser = add("serve", help="migrate step N's own database and run its server")
+    parser.add_argument("step", help="step number, 1 to 5")
+    parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    parser.set_defaults(run=serve)
+
+    parser = add("test", help="run every step's tests (or step N's), each in its own pytest")
+    parser.add_argument("step", nargs="?", help="only this step (default: all, plus tests/)")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    parser.set_defaults(run=test)
+
+    parser = add("reset", help="delete step N's db.sqlite3 (the only command that does)")
+    parser.add_argument("step")
+    parser.set_defaults(run=reset, needs_venv=False)
+
+    parser = add("lint", help="ruff check and ruff format --check")
+    parser.set_defaults(run=lint)
+
+    parser = add("clean", help="delete .venv and caches; never a database")
+    parser.set_defaults(run=clean, needs_venv=False)
+
+
+def setup(args):
+    environment.ensure_venv()
+
+
+def lock(args):
+    uv = shutil.which("uv") or environment.bootstrap_uv()
+    for source in sorted((REPO_ROOT / "requirements").glob("*.in")):
+        target = source.with_suffix(".txt")
+        python_version = "3.12" if "django61" in source.name else "3.10"
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "compile",
+                "--quiet",
+                "--universal",
+                "--python-version",
+                python_version,
+                str(source.relative_to(REPO_ROOT)),
+                "-o",
+                str(target.relative_to(REPO_ROOT)),
+            ],
+            cwd=REPO_ROOT,
+            check=True,
+        )
+        print(f"wrote {target.relative_to(REPO_ROOT)}")
+
+
+def manage(step, *arguments, **run_options):
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=step.path,
+        env=step_environment(step),
+        **run_options,
+    )
+
+
+def step_environment(step):
+    """The environment a step's manage.py runs in: its own settings and db.sqlite3."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "my_shop.settings",
+        "SQLITE_PATH": str(step.database),
+    }
+
+
+def serve(args):
+    step = get_step(args.step)
+    brand_new = not step.database.exists()
+    manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
+    if brand_new and step.fixture.exists():
+        manage(step, "loaddata", str(step.fixture), check=True)
+    print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/")
+    for hint in SERVE_HINTS.get(step.number, []):
+        print(f"  open http://127.0.0.1:{args.port}{hint}")
+    print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
+    try:
+        return manage(step, "runserver", f"127.0.0.1:{args.port}").returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def test(args):
+    pytest_args = [arg for arg in args.pytest_args if arg != "--"]
+    if args.step is not None:
+        suites = [step_suite(get_step(args.step), pytest_args)]
+    else:
+        suites = [step_suite(step, pytest_args) for step in all_steps()]
+        suites.append(repository_suite(pytest_args))
+    return run_test_suites(suites)
+
+
+def reset(args):
+    step = get_step(args.step)
+    removed = []
+    for path in (step.database, step.path / "db.sqlite3-journal"):
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    if removed:
+        print(f"Deleted {step}/db.sqlite3; the next `make step-{step.number}` starts afresh.")
+    else:
+        print(f"Nothing to delete: {step}/db.sqlite3 does not exist.")
+
+
+def lint(args):
+    checks = [["check", "."], ["format", "--check", "."]]
+    failed = [
+        subprocess.run([sys.executable, "-m", "ruff", *check], cwd=REPO_ROOT).returncode
+        for check in checks
+    ]
+    return 1 if any(failed) else 0
+
+
+CACHE_DIR_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints"}
+
+
+def clean(args):
+    if environment.VENV_DIR.exists():
+        shutil.rmtree(environment.VENV_DIR)
+        print("Removed .venv.")
+    caches = []
+    for root, dirs, _files in os.walk(REPO_ROOT):
+        dirs[:] = [name for name in dirs if name not in {".git", ".venv"}]
+        caches += [os.path.join(root, name) for name in dirs if name in CACHE_DIR_NAMES]
+    for cache in caches:
+        shutil.rmtree(cache)
+    print(f"Removed {len(caches)} cache folders. Databases were left alone.")

@@ -1,0 +1,109 @@
+"""Run test suites, each in its own pytest process, two at a time, and sum them up.
+
+Every step defines the same packages (my_shop, products, ...), so two steps
+must never share an interpreter.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutorial.steps import REPO_ROOT
+
+OUTCOME = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
+NO_TESTS_COLLECTED = 5
+
+
+@dataclass
+class Suite:
+    label: str
+    cwd: Path
+    pytest_args: list
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class SuiteResult:
+    suite: Suite
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def counts(self):
+        summary = self.output.strip().splitlines()[-1] if self.output.strip() else ""
+        counts = {}
+        for number, outcome in OUTCOME.findall(summary):
+            outcome = "error" if outcome.startswith("error") else outcome
+            counts[outcome] = counts.get(outcome, 0) + int(number)
+        return counts
+
+    @property
+    def ok(self):
+        return self.returncode == 0
+
+
+def step_suite(step, pytest_args=(), env=None):
+    environ = {"DJANGO_SETTINGS_MODULE": "my_shop.settings", **(env or {})}
+    return Suite(f"step {step.name}", step.path, list(pytest_args), environ)
+
+
+def repository_suite(pytest_args=()):
+    return Suite("repository tests/", REPO_ROOT, ["tests", *pytest_args])
+
+
+def run_suite(suite):
+    # A DJANGO_SETTINGS_MODULE left in the shell would override pytest.ini.
+    env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
+    env.update(suite.env)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *suite.pytest_args],
+        cwd=suite.cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return SuiteResult(suite, completed.returncode, completed.stdout, time.perf_counter() - started)
+
+
+def run_test_suites(suites, workers=None):
+    """Run the suites in parallel, print each one's output in order, then a summary."""
+    workers = workers or min(len(suites), os.cpu_count() or 2)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = []
+        for result in pool.map(run_suite, suites):
+            print(f"\n===== {result.suite.label} =====", flush=True)
+            print(result.output.rstrip(), flush=True)
+            results.append(result)
+    print_summary(results, time.perf_counter() - started)
+    return 0 if all(result.ok for result in results) else 1
+
+
+def failures_in(result):
+    return result.counts.get("failed", 0) + result.counts.get("error", 0)
+
+
+def print_summary(results, seconds):
+    print("\n===== summary =====")
+    totals = {}
+    for result in results:
+        counts = result.counts
+        for outcome, number in counts.items():
+            totals[outcome] = totals.get(outcome, 0) + number
+        described = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "no tests ran"
+        status = "ok" if result.ok else f"FAILED (exit {result.returncode})"
+        print(f"{result.suite.label:<32} {described:<40} {result.seconds:5.1f} s  {status}")
+    failed = totals.get("failed", 0) + totals.get("error", 0)
+    # A suite that crashed or collected nothing counts as one failure.
+    failed += sum(1 for result in results if not result.ok and not failures_in(result))
+    skipped = f", {totals['skipped']} skipped" if totals.get("skipped") else ""
+    print(f"wall time {seconds:.1f} s")
+    print(f"total: {totals.get('passed', 0)} passed, {failed} failed{skipped}")
