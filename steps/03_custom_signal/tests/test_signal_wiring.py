@@ -1,0 +1,83 @@
+"""order_confirmed and its receiver, through the signal's public API."""
+
+import importlib
+import logging
+
+import pytest
+from conftest import stock_of
+
+from orders.models import Order
+from orders.signals import order_confirmed
+from products.exceptions import OutOfStock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_stock_receiver_listens_for_orders():
+    assert order_confirmed.has_listeners(Order)
+
+
+def test_importing_the_receivers_again_does_not_connect_them_twice(make_order):
+    import products.signals
+
+    importlib.reload(products.signals)
+    order = make_order(stock=5, quantity=2)
+
+    responses = order_confirmed.send(sender=Order, order=order)
+
+    assert len(responses) == 1
+    assert stock_of(order) == 3
+
+
+def test_sending_by_hand_updates_the_stock(make_order):
+    order = make_order(stock=5, quantity=2)
+
+    order_confirmed.send(sender=Order, order=order)
+
+    assert stock_of(order) == 3
+
+
+def test_an_instance_as_sender_misses_receivers_filtered_on_the_class(make_order):
+    order = make_order(stock=5, quantity=2)
+
+    responses = order_confirmed.send(sender=order, order=order)
+
+    assert responses == []
+    assert stock_of(order) == 5
+
+
+def test_an_unsaved_instance_as_sender_raises_type_error(make_order):
+    unsaved = Order(product=make_order().product, quantity=1)
+
+    with pytest.raises(TypeError, match="unhashable"):
+        order_confirmed.send(sender=unsaved, order=unsaved)
+
+
+def test_send_lets_the_receivers_exception_through(make_order):
+    order = make_order(stock=1, quantity=2)
+
+    with pytest.raises(OutOfStock) as raised:
+        order_confirmed.send(sender=Order, order=order)
+
+    assert raised.value.shortage == 1
+    assert stock_of(order) == 1
+
+
+def test_send_robust_returns_the_exception_instead(make_order):
+    order = make_order(stock=1, quantity=2)
+
+    [(receiver, outcome)] = order_confirmed.send_robust(sender=Order, order=order)
+
+    assert receiver.__name__ == "update_quantity_on_order_confirmation"
+    assert isinstance(outcome, OutOfStock)
+    assert stock_of(order) == 1
+
+
+@pytest.mark.course_only
+def test_the_receiver_logs_the_new_quantity(client, make_order, caplog):
+    order = make_order(stock=5, quantity=2, name="Ceramic mug")
+
+    with caplog.at_level(logging.INFO, logger="products"):
+        client.post(f"/orders/{order.pk}/confirm/")
+
+    assert "Quantity updated for Ceramic mug. New quantity: 3" in caplog.messages
