@@ -1,0 +1,142 @@
+"""The blog's comment form, and the email its post_save receiver sends after commit."""
+
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from blog.models import Blog, Comment
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+VALID_COMMENT = {"name": "Ada", "email": "ada@example.com", "body": "92 degrees for light roasts."}
+
+
+class FailingEmailBackend:
+    """A mail backend whose server is down."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server unreachable")
+
+
+@pytest.fixture
+def blog():
+    author = User.objects.create_user("writer", email="writer@example.com")
+    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
+
+
+def test_blog_list_shows_the_posts(client, blog):
+    response = client.get("/blog/")
+
+    assert response.status_code == 200
+    assert list(response.context["blogs"]) == [blog]
+
+
+def test_blog_page_shows_post_comments_and_form(client, blog):
+    Comment.objects.create(blog=blog, name="Lin", email="lin@example.com", body="Nice!")
+
+    response = client.get(f"/blog/{blog.pk}/")
+
+    assert response.status_code == 200
+    assert [c.name for c in response.context["comments"]] == ["Lin"]
+    assert "body" in response.context["form"].fields
+
+
+def test_unknown_post_is_not_found(client):
+    assert client.get("/blog/999/").status_code == 404
+
+
+def test_a_comment_is_saved_and_emails_the_author_once(
+    client, blog, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/blog/{blog.pk}/", VALID_COMMENT, follow=True)
+
+    assert response.redirect_chain == [(f"/blog/{blog.pk}/", 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Thank you, your comment is published."
+    ]
+    assert Comment.objects.filter(blog=blog).count() == 1
+    [email] = mailoutbox
+    assert email.to == ["writer@example.com"]
+    assert "Brewing with a kettle" in email.subject
+    assert "Ada" in email.body
+    assert "92 degrees for light roasts." in email.body
+    assert f"/blog/{blog.pk}/" in email.body
+
+
+def test_no_email_is_sent_before_the_commit(blog, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        Comment.objects.create(blog=blog, **VALID_COMMENT)
+
+    assert len(callbacks) == 1
+    assert mailoutbox == []
+
+
+def test_a_rolled_back_comment_sends_nothing(blog, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Comment.objects.create(blog=blog, **VALID_COMMENT)
+            raise RuntimeError("something later in the request failed")
+
+    assert not Comment.objects.exists()
+    assert mailoutbox == []
+
+
+def test_an_author_without_email_gets_no_mail(
+    client, blog, mailoutbox, django_capture_on_commit_callbacks
+):
+    User.objects.filter(pk=blog.author.pk).update(email="")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/blog/{blog.pk}/", VALID_COMMENT)
+
+    assert response.status_code == 302
+    assert Comment.objects.count() == 1
+    assert mailoutbox == []
+
+
+def test_a_mail_failure_is_logged_and_the_comment_kept(
+    client, blog, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
+
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/blog/{blog.pk}/", VALID_COMMENT)
+
+    assert response.status_code == 302
+    assert Comment.objects.count() == 1
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "writer@example.com" in record.getMessage()
+    assert "mail server unreachable" in record.exc_text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"body": ""}, "body"), ({"email": "not-an-email"}, "email"), ({"name": ""}, "name")],
+    ids=["empty-body", "bad-email", "no-name"],
+)
+def test_an_invalid_comment_shows_errors_and_saves_nothing(
+    client, blog, mailoutbox, django_capture_on_commit_callbacks, changes, field
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/blog/{blog.pk}/", {**VALID_COMMENT, **changes})
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not Comment.objects.exists()
+    assert mailoutbox == []
+
+
+def test_comments_loaded_from_fixtures_send_nothing(mailoutbox, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("loaddata", "demo", verbosity=0)
+
+    assert Comment.objects.count() == 1
+    assert mailoutbox == []

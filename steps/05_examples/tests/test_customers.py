@@ -1,0 +1,63 @@
+"""Every new user gets exactly one customer profile, however the user is created."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models.signals import post_save
+
+from customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def test_a_user_created_through_the_orm_gets_one_profile():
+    user = User.objects.create_user("grace", password="long-enough-pass")
+
+    assert Customer.objects.filter(user=user).count() == 1
+    assert user.customer.accepts_marketing is False
+
+
+def test_saving_the_user_again_creates_no_second_profile():
+    user = User.objects.create_user("grace")
+
+    user.first_name = "Grace"
+    user.save()
+
+    assert Customer.objects.count() == 1
+
+
+def test_an_existing_profile_is_no_error():
+    user = User.objects.create_user("grace")
+
+    post_save.send(sender=User, instance=user, created=True, raw=False, using="default")
+
+    assert Customer.objects.filter(user=user).count() == 1
+
+
+def test_createsuperuser_gets_a_profile_too(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-password")
+
+    call_command(
+        "createsuperuser", interactive=False, username="boss", email="boss@example.com", verbosity=0
+    )
+
+    assert Customer.objects.filter(user__username="boss").count() == 1
+
+
+def test_users_loaded_from_a_fixture_get_no_profile(tmp_path):
+    fixture = tmp_path / "users.json"
+    fixture.write_text(
+        json.dumps([{"model": "auth.user", "pk": 50, "fields": {"username": "loaded"}}])
+    )
+
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    assert User.objects.filter(username="loaded").exists()
+    assert not Customer.objects.exists()
+
+
+def test_the_profile_receiver_listens_to_the_user_model():
+    assert post_save.has_listeners(User)

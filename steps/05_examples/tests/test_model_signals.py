@@ -1,0 +1,140 @@
+"""Stock follows confirmation through pre_save and post_save, whoever saves the order."""
+
+import pytest
+from conftest import stock_of
+from django.core.management import call_command
+from django.db.models.signals import post_save, pre_save
+
+from orders.models import Order
+from products.exceptions import OutOfStock
+from products.models import Product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_stock_receivers_listen_to_order_saves():
+    assert pre_save.has_listeners(Order)
+    assert post_save.has_listeners(Order)
+
+
+def test_saving_an_order_as_confirmed_takes_its_stock(make_order):
+    order = make_order(stock=5, quantity=2)
+
+    order.confirmed = True
+    order.save()
+
+    assert stock_of(order) == 3
+
+
+def test_saving_a_confirmed_order_again_takes_nothing(make_order):
+    order = make_order(stock=5, quantity=2)
+    order.confirmed = True
+    order.save()
+
+    order.save()
+    order.save(update_fields=["confirmed"])
+
+    assert stock_of(order) == 3
+
+
+def test_an_order_created_confirmed_takes_its_stock_once(make_order):
+    product = make_order(stock=5).product
+
+    order = Order.objects.create(product=product, quantity=2, confirmed=True)
+    order.save()
+
+    assert stock_of(order) == 3
+
+
+def test_saving_without_the_confirmed_field_takes_nothing(make_order):
+    order = make_order(stock=5, quantity=2)
+    order.confirmed = True
+
+    order.save(update_fields=["quantity"])
+
+    assert stock_of(order) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_short_stock_rolls_the_save_back(make_order):
+    """Outside any transaction, as in a shell: save() itself rolls back."""
+    order = make_order(stock=1, quantity=2)
+    order.confirmed = True
+
+    with pytest.raises(OutOfStock):
+        order.save()
+
+    order.refresh_from_db()
+    assert order.confirmed is False
+    assert stock_of(order) == 1
+
+
+def test_pre_save_and_post_save_fire_once_per_save(make_order):
+    order = make_order(stock=5, quantity=2)
+    fired = []
+
+    def record(signal_name):
+        def receiver(sender, instance, **kwargs):
+            fired.append((signal_name, instance.pk))
+
+        return receiver
+
+    before, after = record("pre_save"), record("post_save")
+    pre_save.connect(before, sender=Order)
+    post_save.connect(after, sender=Order)
+    try:
+        order.confirmed = True
+        order.save()
+    finally:
+        pre_save.disconnect(before, sender=Order)
+        post_save.disconnect(after, sender=Order)
+
+    assert fired == [("pre_save", order.pk), ("post_save", order.pk)]
+
+
+def test_queryset_update_sends_no_signal_so_stock_stays(make_order):
+    order = make_order(stock=5, quantity=2)
+
+    Order.objects.filter(pk=order.pk).update(confirmed=True)
+
+    order.refresh_from_db()
+    assert order.confirmed is True
+    assert stock_of(order) == 5
+
+
+def test_bulk_create_sends_no_signal_so_stock_stays(make_order):
+    product = make_order(stock=5).product
+
+    Order.objects.bulk_create([Order(product=product, quantity=2, confirmed=True, total_price=0)])
+
+    assert Order.objects.filter(confirmed=True).count() == 1
+    product.refresh_from_db()
+    assert product.quantity == 5
+
+
+def test_loading_a_fixture_takes_no_stock():
+    """loaddata saves with raw=True; the demo's confirmed order 1 must not take stock again."""
+    call_command("loaddata", "demo", verbosity=0)
+
+    assert Order.objects.get(pk=1).confirmed is True
+    assert Product.objects.get(pk=1).quantity == 40
+
+
+def articles_receiver(sender, instance, created, **kwargs):
+    """The article's version: take stock when an order is created."""
+    if created:
+        product = instance.product
+        product.quantity -= instance.quantity
+        product.save()
+
+
+def test_the_articles_created_receiver_takes_stock_for_unconfirmed_orders(make_order):
+    product = make_order(stock=5).product
+    post_save.connect(articles_receiver, sender=Order, dispatch_uid="articles_receiver")
+    try:
+        order = Order.objects.create(product=product, quantity=2)
+    finally:
+        post_save.disconnect(sender=Order, dispatch_uid="articles_receiver")
+
+    assert order.confirmed is False
+    assert stock_of(order) == 3
