@@ -108,6 +108,8 @@ def step_environment(step):
 
 def serve(args):
     step = get_step(args.step)
+    # Links in step 5's emails point at the port actually served.
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
     brand_new = not step.database.exists()
     manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
     if brand_new and step.fixture.exists():
