@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test lint clean lock
+.PHONY: help setup test check lint clean lock
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,12 @@ test-step-%: ## run step N's tests only, e.g. make test-step-3
 
 reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 	@$(TUTORIAL) reset $*
+
+check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop
+	@$(TUTORIAL) check $(STEP) $(PROJECT)
+
+diff-%: ## show what changed from step N-1 to step N (make diff-3)
+	@$(TUTORIAL) diff $*
 
 lint: ## ruff check and ruff format --check
 	@$(TUTORIAL) lint

@@ -10,6 +10,8 @@ from tutorial.steps import UnknownStep
 # Each module adds its subcommands in register(subparsers).
 COMMAND_MODULES = [
     "tutorial.commands",
+    "tutorial.diff",
+    "tutorial.check",
 ]
 
 
@@ -22,6 +24,11 @@ def build_parser():
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+def command_names():
+    parser = build_parser()
+    return set(parser._subparsers._group_actions[0].choices)
 
 
 def main(argv=None):

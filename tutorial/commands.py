@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from tutorial import environment
-from tutorial.runner import repository_suite, run_test_suites, step_suite
+from tutorial.runner import repository_suites, run_test_suites, step_suite
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 # What to open and try once a step's server is up.
@@ -130,7 +130,7 @@ def test(args):
         suites = [step_suite(get_step(args.step), pytest_args)]
     else:
         suites = [step_suite(step, pytest_args) for step in all_steps()]
-        suites.append(repository_suite(pytest_args))
+        suites += repository_suites(pytest_args)
     return run_test_suites(suites)
 
 

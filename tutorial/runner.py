@@ -25,6 +25,7 @@ class Suite:
     cwd: Path
     pytest_args: list
     env: dict = field(default_factory=dict)
+    slow: bool = False
 
 
 @dataclass
@@ -53,8 +54,18 @@ def step_suite(step, pytest_args=(), env=None):
     return Suite(f"step {step.name}", step.path, list(pytest_args), environ)
 
 
-def repository_suite(pytest_args=()):
-    return Suite("repository tests/", REPO_ROOT, ["tests", *pytest_args])
+# The repository tests that start servers and pytest processes of their own run in a
+# second process, so that the two halves share the machine's cores.
+SLOW_REPOSITORY_TESTS = ["tests/test_check.py", "tests/test_serve.py", "tests/test_notebooks.py"]
+
+
+def repository_suites(pytest_args=()):
+    slow = [path for path in SLOW_REPOSITORY_TESTS if (REPO_ROOT / path).exists()]
+    ignore_slow = [f"--ignore={path}" for path in slow]
+    return [
+        Suite("repository tests/", REPO_ROOT, ["tests", *ignore_slow, *pytest_args]),
+        Suite("repository tests/ (tools)", REPO_ROOT, [*slow, *pytest_args], slow=True),
+    ]
 
 
 def run_suite(suite):
@@ -74,13 +85,16 @@ def run_suite(suite):
 
 
 def run_test_suites(suites, workers=None):
-    """Run the suites in parallel, print each one's output in order, then a summary."""
+    """Run the suites in parallel, slow ones first; print them in order, then a summary."""
     workers = workers or min(len(suites), os.cpu_count() or 2)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        scheduled = sorted(suites, key=lambda suite: not suite.slow)
+        futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}
         results = []
-        for result in pool.map(run_suite, suites):
-            print(f"\n===== {result.suite.label} =====", flush=True)
+        for suite in suites:
+            result = futures[id(suite)].result()
+            print(f"\n===== {suite.label} =====", flush=True)
             print(result.output.rstrip(), flush=True)
             results.append(result)
     print_summary(results, time.perf_counter() - started)
