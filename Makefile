@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check lint clean lock
+.PHONY: help setup test check notebooks lab lint clean lock
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,18 @@ check: ## test your own project against a step: make check STEP=3 PROJECT=../my_
 
 diff-%: ## show what changed from step N-1 to step N (make diff-3)
 	@$(TUTORIAL) diff $*
+
+receivers-%: ## list step N's signals and receivers (make receivers-3)
+	@$(TUTORIAL) receivers $*
+
+tour-%: ## run step N's scenario and print every signal sent (make tour-3)
+	@$(TUTORIAL) tour $*
+
+notebooks: ## re-execute every notebook and save its outputs
+	@$(TUTORIAL) notebooks
+
+lab: ## open JupyterLab on notebooks/ with the course's kernel
+	@$(TUTORIAL) lab
 
 lint: ## ruff check and ruff format --check
 	@$(TUTORIAL) lint

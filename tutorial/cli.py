@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "tutorial.commands",
     "tutorial.diff",
     "tutorial.check",
+    "tutorial.explore",
 ]
 
 

@@ -42,6 +42,7 @@ def is_up_to_date():
 def ensure_venv(quiet=False):
     """Install the pinned requirements into .venv unless the stamp says they are there."""
     if is_up_to_date():
+        add_repository_to_path()
         if not quiet:
             print(f"{VENV_DIR.name} is up to date with {LOCK_FILE.relative_to(REPO_ROOT)}")
         return
@@ -49,8 +50,20 @@ def ensure_venv(quiet=False):
     if not venv_python().exists():
         venv.create(VENV_DIR, with_pip=True)
     install(LOCK_FILE)
+    add_repository_to_path()
     STAMP_FILE.write_text(lock_digest() + "\n")
     print("Environment ready.")
+
+
+def add_repository_to_path():
+    """Let the venv import ``tutorial`` from anywhere, notebook kernels included."""
+    for site_packages in [
+        *VENV_DIR.glob("lib/python3*/site-packages"),
+        VENV_DIR / "Lib" / "site-packages",
+    ]:
+        path_file = site_packages / "django-signals-tutorial.pth"
+        if site_packages.is_dir() and not path_file.exists():
+            path_file.write_text(str(REPO_ROOT) + "\n")
 
 
 def install(requirements):

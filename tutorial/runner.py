@@ -56,7 +56,12 @@ def step_suite(step, pytest_args=(), env=None):
 
 # The repository tests that start servers and pytest processes of their own run in a
 # second process, so that the two halves share the machine's cores.
-SLOW_REPOSITORY_TESTS = ["tests/test_check.py", "tests/test_serve.py", "tests/test_notebooks.py"]
+SLOW_REPOSITORY_TESTS = [
+    "tests/test_check.py",
+    "tests/test_serve.py",
+    "tests/test_notebooks.py",
+    "tests/test_tours.py",
+]
 
 
 def repository_suites(pytest_args=()):

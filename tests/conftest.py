@@ -1,0 +1,36 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tutorial.steps import REPO_ROOT, get_step
+
+
+def run_inside_step(number, code):
+    """Run code in a fresh interpreter with step ``number`` loaded on a scratch database.
+
+    The code sets ``result``; it comes back through JSON. Steps share package names,
+    so they never share an interpreter with each other or with this test process.
+    """
+    script = "\n".join(
+        [
+            "import json",
+            "from tutorial.project import load_step",
+            f"load_step({number})",
+            textwrap.dedent(code),
+            "print('RESULT:' + json.dumps(result))",
+        ]
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=get_step(number).path,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("RESULT:")]
+    if completed.returncode or not lines:
+        pytest.fail(f"the script failed inside step {number}:\n{completed.stderr}")
+    return json.loads(lines[-1].removeprefix("RESULT:"))

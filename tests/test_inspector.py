@@ -1,0 +1,158 @@
+"""The signal inspector, run inside the steps, and the one place that reads Django's internals."""
+
+import pytest
+from conftest import run_inside_step
+
+from tutorial.steps import get_step
+
+LIST_RECEIVERS = """
+from dataclasses import asdict
+from tutorial.inspector import receivers_table
+table = receivers_table(include_empty=True)
+result = {"rows": [asdict(row) for row in table], "silent": table.signals_without_receivers}
+"""
+
+
+@pytest.fixture(scope="module", params=[2, 3, 4, 5], ids=lambda n: f"step{n}")
+def inspected(request):
+    return request.param, run_inside_step(request.param, LIST_RECEIVERS)
+
+
+def ours(rows):
+    """Receivers defined in the step's own apps, not in Django."""
+    return {(row["signal"], row["receiver"]): row for row in rows if row["location"][0] != "d"}
+
+
+def line_of(step_number, relative_path, text):
+    lines = (get_step(step_number).path / relative_path).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(text))
+
+
+EXPECTED = {
+    2: {},
+    3: {
+        (
+            "orders.signals.order_confirmed",
+            "products.signals.update_quantity_on_order_confirmation",
+        ): (
+            "products/signals.py",
+            "@receiver(order_confirmed",
+            "Order",
+        ),
+    },
+    4: {
+        ("django.db.models.signals.pre_save", "products.signals.note_order_confirmation"): (
+            "products/signals.py",
+            "@receiver(pre_save",
+            "Order",
+        ),
+        (
+            "django.db.models.signals.post_save",
+            "products.signals.update_quantity_on_order_confirmation",
+        ): (
+            "products/signals.py",
+            "@receiver(post_save",
+            "Order",
+        ),
+        ("django.core.signals.request_started", "request_log.signals.note_request_start"): (
+            "request_log/signals.py",
+            "@receiver(request_started",
+            "any",
+        ),
+        ("django.core.signals.request_finished", "request_log.signals.log_request_duration"): (
+            "request_log/signals.py",
+            "@receiver(request_finished",
+            "any",
+        ),
+    },
+}
+EXPECTED[5] = {
+    **EXPECTED[4],
+    ("django.db.models.signals.post_save", "customers.signals.create_customer_profile"): (
+        "customers/signals.py",
+        "@receiver(post_save",
+        "User",
+    ),
+    ("django.db.models.signals.post_save", "blog.signals.send_comment_notification"): (
+        "blog/signals.py",
+        "@receiver(post_save",
+        "Comment",
+    ),
+}
+
+
+def test_the_projects_receivers_with_file_line_and_sender(inspected):
+    step_number, found = inspected
+
+    rows = ours(found["rows"])
+
+    assert set(rows) == set(EXPECTED[step_number])
+    for key, (path, first_line, sender) in EXPECTED[step_number].items():
+        row = rows[key]
+        assert row["location"] == f"{path}:{line_of(step_number, path, first_line)}"
+        assert row["sender"] == sender
+        assert (row["ref"], row["kind"]) == ("weak", "sync")
+        assert row["dispatch_uid"] == key[1].rsplit(".", 1)[1]
+
+
+def test_djangos_own_signals_are_listed_too(inspected):
+    _step_number, found = inspected
+    signals = {row["signal"] for row in found["rows"]} | set(found["silent"])
+
+    assert {
+        "django.db.models.signals.pre_save",
+        "django.db.models.signals.post_save",
+        "django.db.models.signals.m2m_changed",
+        "django.core.signals.request_started",
+        "django.core.signals.request_finished",
+    } <= signals
+
+
+def test_a_signal_with_no_receiver_is_named_as_silent(inspected):
+    step_number, found = inspected
+    post_save_is_silent = "django.db.models.signals.post_save" in found["silent"]
+
+    assert post_save_is_silent == (step_number < 4)
+
+
+COMPAT = """
+from django.dispatch import Signal
+from tutorial.signals_compat import connections, live_receivers
+from orders.models import Order
+
+signal = Signal()
+def by_default(sender, **kwargs): pass
+def strongly_held(sender, **kwargs): pass
+async def asynchronous(sender, **kwargs): pass
+signal.connect(by_default, sender=Order, dispatch_uid="named")
+signal.connect(strongly_held, weak=False)
+signal.connect(asynchronous)
+current = [
+    [c.receiver.__name__, c.dispatch_uid, c.sender_id == id(Order), c.weak, c.is_async]
+    for c in connections(signal)
+]
+sync, asynchronous_list = live_receivers(signal, Order)
+
+# Rewrite the entries into the other version's shape (5.2 <-> 6.x) and read them again.
+def other_shape(entry):
+    if len(entry) == 3:
+        key, stored, is_async = entry
+        return (key, stored, None, is_async)
+    key, stored, _sender_ref, is_async = entry
+    return (key, stored, is_async)
+signal.receivers = [other_shape(entry) for entry in signal.receivers]
+other = [[c.receiver.__name__, c.dispatch_uid, c.weak, c.is_async] for c in connections(signal)]
+result = {"current": current, "live": [len(sync), len(asynchronous_list)], "other": other}
+"""
+
+
+def test_the_compat_layer_reads_both_tuple_shapes():
+    found = run_inside_step(3, COMPAT)
+
+    assert found["current"] == [
+        ["by_default", "named", True, True, False],
+        ["strongly_held", None, False, False, False],
+        ["asynchronous", None, False, True, True],
+    ]
+    assert found["live"] == [2, 1]
+    assert found["other"] == [row[:2] + row[3:] for row in found["current"]]

@@ -1,0 +1,46 @@
+"""Commands that look inside a step: receivers, tour; and the notebooks: notebooks, lab."""
+
+import subprocess
+import sys
+
+from tutorial.project import run_in_step
+from tutorial.steps import NOTEBOOKS_DIR, get_step
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("receivers", help="list step N's signals and their receivers")
+    parser.add_argument("step")
+    parser.add_argument("--all", action="store_true", help="also name signals with no receiver")
+    parser.set_defaults(run=receivers)
+
+    parser = subparsers.add_parser("tour", help="run step N's scenario and print the signals sent")
+    parser.add_argument("step")
+    parser.set_defaults(run=tour)
+
+    parser = subparsers.add_parser("notebooks", help="re-execute every notebook and save it")
+    parser.set_defaults(run=execute_notebooks)
+
+    parser = subparsers.add_parser("lab", help="open JupyterLab on notebooks/")
+    parser.set_defaults(run=lab)
+
+
+def receivers(args):
+    get_step(args.step)
+    return run_in_step(args.step, "receivers", *(["--all"] if args.all else []))
+
+
+def tour(args):
+    get_step(args.step)
+    return run_in_step(args.step, "tour")
+
+
+def execute_notebooks(args):
+    from tutorial.notebooks import execute
+
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        execute(path, save=True)
+        print(f"executed and saved {path.relative_to(NOTEBOOKS_DIR.parent)}")
+
+
+def lab(args):
+    return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(NOTEBOOKS_DIR)])

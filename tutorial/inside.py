@@ -1,0 +1,33 @@
+"""Entry point that runs inside one step's interpreter: ``python -m tutorial.inside N ...``.
+
+Started by tutorial.project.run_in_step(); not meant to be typed by hand.
+"""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tutorial.inside")
+    parser.add_argument("step")
+    parser.add_argument("action", choices=["receivers", "tour"])
+    parser.add_argument("--all", action="store_true")
+    args = parser.parse_args(argv)
+
+    from tutorial.project import load_step
+
+    step = load_step(args.step)
+    if args.action == "receivers":
+        from tutorial.inspector import receivers_table
+
+        print(f"Receivers in {step} (on Django's own signals and the project's)\n")
+        print(receivers_table(include_empty=args.all))
+    else:
+        from tutorial.tours import run_tour
+
+        run_tour(step.number)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Load one step's Django project into this interpreter, on a scratch database.
+
+Used by the notebooks' first cell and by the commands that look inside a step
+(receivers, tour). A step's own db.sqlite3 is never opened.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tutorial.steps import REPO_ROOT, get_step
+
+
+def load_step(number, database=None):
+    """Put step ``number`` on sys.path, set Django up on a scratch SQLite file, migrate it."""
+    step = get_step(number)
+    database = database or Path(tempfile.mkdtemp(prefix=f"step{step.number}-")) / "scratch.sqlite3"
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["SQLITE_PATH"] = str(database)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "my_shop.settings"
+    sys.path.insert(0, str(step.path))
+    os.chdir(step.path)
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    return step
+
+
+def run_in_step(number, *arguments):
+    """Run ``python -m tutorial.inside N ARGUMENTS`` in a fresh interpreter; return its code.
+
+    Every step defines the same packages, so each step gets an interpreter of its own.
+    """
+    step = get_step(number)
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "tutorial.inside", str(step.number), *arguments]
+    return subprocess.run(command, cwd=step.path, env=environment).returncode

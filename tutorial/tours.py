@@ -1,0 +1,122 @@
+"""The scripted tours: ``python -m tutorial tour N`` runs step N's story and prints the trace.
+
+Each tour runs inside its step's interpreter on a scratch database (tutorial.inside).
+"""
+
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+from tutorial.tracer import trace_signals
+
+
+def heading(text):
+    print(f"\n== {text} ==")
+
+
+def show(trace):
+    print(trace)
+
+
+def tour_1():
+    from django.dispatch import Signal
+
+    heading("A signal of our own, with two receivers")
+    order_placed = Signal()
+
+    def thank_customer(sender, **kwargs):
+        return "thank-you email queued"
+
+    def refuse_everything(sender, **kwargs):
+        raise ValueError("no orders today")
+
+    order_placed.connect(thank_customer)
+    order_placed.connect(refuse_everything)
+    with trace_signals() as trace:
+        responses = order_placed.send_robust(sender=None, order_id=7)
+    show(trace)
+    print("send_robust() returned the error instead of raising it:", responses[1][1])
+
+
+def tour_2():
+    from orders.models import Order
+    from products.models import Product
+
+    heading("Saving models sends pre_save and post_save, listened to or not")
+    with trace_signals() as trace:
+        mug = Product.objects.create(name="Mug", description="", price=14, quantity=3)
+        Order.objects.create(product=mug, quantity=2)
+    show(trace)
+    heading("QuerySet.update() sends nothing")
+    with trace_signals() as trace:
+        Order.objects.update(confirmed=True)
+    show(trace)
+
+
+def confirm_and_show(order, title):
+    from products.models import Product
+
+    heading(title)
+    with trace_signals() as trace:
+        response = Client().post(f"/orders/{order.pk}/confirm/")
+    show(trace)
+    print(f"\nHTTP {response.status_code}: {response.content.decode()}")
+    print(f"Stock of {order.product.name} now: {Product.objects.get(pk=order.product_id).quantity}")
+
+
+def shop_tour(step_name):
+    from orders.models import Order
+    from products.models import Product
+
+    mug = Product.objects.create(name="Ceramic mug", description="", price=14, quantity=3)
+    first = Order.objects.create(product=mug, quantity=2)
+    second = Order.objects.create(product=mug, quantity=2)
+    print(f"{step_name}: 3 mugs in stock, orders #{first.pk} and #{second.pk} for 2 each.")
+    confirm_and_show(first, f"POST /orders/{first.pk}/confirm/: enough stock")
+    confirm_and_show(second, f"POST /orders/{second.pk}/confirm/: only 1 mug left")
+
+
+def tour_3():
+    shop_tour("Step 3 sends its own order_confirmed")
+
+
+def tour_4():
+    shop_tour("Step 4 listens to pre_save and post_save")
+
+
+def tour_5():
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+    from django.db import transaction
+
+    from blog.models import Blog, Comment
+
+    heading("A new user gets a customer profile")
+    with trace_signals() as trace:
+        author = get_user_model().objects.create_user("writer", email="writer@example.com")
+    show(trace)
+    print(f"\nProfile: {author.customer}")
+
+    heading("A comment emails the author, after the commit")
+    blog = Blog.objects.create(title="Brewing", body="Pour slowly.", author=author)
+    with trace_signals() as trace, transaction.atomic():
+        Comment.objects.create(blog=blog, name="Ada", email="ada@example.com", body="Nice!")
+        print(f"Inside the transaction: {len(mail.outbox)} email(s) sent")
+    show(trace)
+    print(f"After the commit: {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
+
+    heading("A comment whose transaction rolls back sends nothing")
+    try:
+        with transaction.atomic():
+            Comment.objects.create(blog=blog, name="Bo", email="bo@example.com", body="Hm")
+            raise RuntimeError("the request failed after the save")
+    except RuntimeError:
+        pass
+    print(f"Still {len(mail.outbox)} email(s) in the outbox.")
+
+
+TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5}
+
+
+def run_tour(number):
+    setup_test_environment()  # the test client's host name, and email kept in memory
+    TOURS[number]()
