@@ -30,6 +30,9 @@ check: ## test your own project against a step: make check STEP=3 PROJECT=../my_
 diff-%: ## show what changed from step N-1 to step N (make diff-3)
 	@$(TUTORIAL) diff $*
 
+test-postgres: ## run every step's tests on a throwaway PostgreSQL server
+	@$(TUTORIAL) test-postgres
+
 receivers-%: ## list step N's signals and receivers (make receivers-3)
 	@$(TUTORIAL) receivers $*
 

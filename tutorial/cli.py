@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "tutorial.diff",
     "tutorial.check",
     "tutorial.explore",
+    "tutorial.postgres",
 ]
 
 

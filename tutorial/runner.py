@@ -119,7 +119,7 @@ def print_summary(results, seconds):
             totals[outcome] = totals.get(outcome, 0) + number
         described = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "no tests ran"
         status = "ok" if result.ok else f"FAILED (exit {result.returncode})"
-        print(f"{result.suite.label:<32} {described:<40} {result.seconds:5.1f} s  {status}")
+        print(f"{result.suite.label:<38} {described:<28} {result.seconds:5.1f} s  {status}")
     failed = totals.get("failed", 0) + totals.get("error", 0)
     # A suite that crashed or collected nothing counts as one failure.
     failed += sum(1 for result in results if not result.ok and not failures_in(result))

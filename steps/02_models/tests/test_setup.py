@@ -37,10 +37,11 @@ def test_admin_login_page_loads(client):
 def settings_value(expression, **environ):
     """Evaluate a settings expression in a fresh interpreter with extra environment."""
     code = f"from django.conf import settings; print(repr(({expression})))"
+    inherited = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", code],
         cwd=PROJECT_DIR,
-        env={**os.environ, **environ},
+        env={**inherited, **environ},
         capture_output=True,
         text=True,
         check=True,

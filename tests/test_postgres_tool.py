@@ -1,0 +1,39 @@
+"""make test-postgres never passes silently when PostgreSQL is missing."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tutorial.postgres import ServerProgramsMissing, find_server_programs
+from tutorial.steps import REPO_ROOT
+
+
+def test_missing_server_programs_explain_how_to_install_them(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial", "test-postgres"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PG_BIN": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 3
+    assert "apt-get install postgresql" in result.stderr
+    assert "did NOT run" in result.stderr
+    assert "passed" not in result.stdout
+
+
+def test_a_folder_without_the_programs_is_not_taken(tmp_path):
+    (tmp_path / "pg_ctl").touch()
+
+    with pytest.raises(ServerProgramsMissing, match="did NOT run"):
+        find_server_programs(search_path=[str(tmp_path)])
+
+
+def test_the_folder_with_all_three_programs_is_taken(tmp_path):
+    for program in ["initdb", "pg_ctl", "postgres"]:
+        (tmp_path / program).touch()
+
+    assert find_server_programs(search_path=["", str(tmp_path)]) == tmp_path
