@@ -33,6 +33,9 @@ diff-%: ## show what changed from step N-1 to step N (make diff-3)
 test-postgres: ## run every step's tests on a throwaway PostgreSQL server
 	@$(TUTORIAL) test-postgres
 
+test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
+	@$(TUTORIAL) test-matrix
+
 receivers-%: ## list step N's signals and receivers (make receivers-3)
 	@$(TUTORIAL) receivers $*
 

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "tutorial.check",
     "tutorial.explore",
     "tutorial.postgres",
+    "tutorial.matrix",
 ]
 
 

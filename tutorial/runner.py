@@ -26,6 +26,7 @@ class Suite:
     pytest_args: list
     env: dict = field(default_factory=dict)
     slow: bool = False
+    python: str = sys.executable
 
 
 @dataclass
@@ -79,7 +80,7 @@ def run_suite(suite):
     env.update(suite.env)
     started = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", *suite.pytest_args],
+        [suite.python, "-m", "pytest", "-q", *suite.pytest_args],
         cwd=suite.cwd,
         env=env,
         stdout=subprocess.PIPE,
