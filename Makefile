@@ -36,6 +36,9 @@ test-postgres: ## run every step's tests on a throwaway PostgreSQL server
 test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
 	@$(TUTORIAL) test-matrix
 
+test-browser: ## click through the pages in headless Chromium (steps 3-5)
+	@$(TUTORIAL) test-browser
+
 receivers-%: ## list step N's signals and receivers (make receivers-3)
 	@$(TUTORIAL) receivers $*
 

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "tutorial.explore",
     "tutorial.postgres",
     "tutorial.matrix",
+    "tutorial.browser",
 ]
 
 

@@ -27,6 +27,7 @@ class Suite:
     env: dict = field(default_factory=dict)
     slow: bool = False
     python: str = sys.executable
+    fail_on_skip: bool = False  # for suites where a skip means "did not run"
 
 
 @dataclass
@@ -47,7 +48,8 @@ class SuiteResult:
 
     @property
     def ok(self):
-        return self.returncode == 0
+        skipped_but_required = self.suite.fail_on_skip and self.counts.get("skipped")
+        return self.returncode == 0 and not skipped_but_required
 
 
 def step_suite(step, pytest_args=(), env=None):

@@ -1,0 +1,38 @@
+"""``python -m tutorial test-browser``: the steps' browser tests, in headless Chromium.
+
+They never pass silently: without Chromium this says so and exits non-zero, and a
+browser test that skips counts as a failure.
+"""
+
+import os
+import shutil
+import sys
+
+from tutorial.runner import run_test_suites, step_suite
+from tutorial.steps import all_steps
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+NOT_RUN = 3
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "test-browser", help="run the pages' browser tests in headless Chromium (steps 3-5)"
+    )
+    parser.set_defaults(run=test_browser)
+
+
+def test_browser(args):
+    if not os.path.exists(CHROMIUM):
+        print(
+            f"Chromium not found at {CHROMIUM}: install it with `sudo apt-get install chromium`.\n"
+            "The browser tests did NOT run.",
+            file=sys.stderr,
+        )
+        return NOT_RUN
+    steps = [step for step in all_steps() if (step.path / "tests" / "test_browser.py").exists()]
+    suites = [step_suite(step, ["-m", "browser", "-rs"]) for step in steps]
+    for suite in suites:
+        suite.label += " in Chromium"
+        suite.fail_on_skip = True
+    return run_test_suites(suites)
