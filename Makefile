@@ -39,6 +39,9 @@ test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Djan
 test-browser: ## click through the pages in headless Chromium (steps 3-5)
 	@$(TUTORIAL) test-browser
 
+bench: ## measure what signals cost; prints a table and writes bench/results/latest.md
+	@$(TUTORIAL) bench
+
 receivers-%: ## list step N's signals and receivers (make receivers-3)
 	@$(TUTORIAL) receivers $*
 

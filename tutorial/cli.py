@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "tutorial.postgres",
     "tutorial.matrix",
     "tutorial.browser",
+    "tutorial.bench",
 ]
 
 

@@ -10,14 +10,23 @@ import sys
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tutorial.inside")
     parser.add_argument("step")
-    parser.add_argument("action", choices=["receivers", "tour"])
+    parser.add_argument("action", choices=["receivers", "tour", "bench"])
     parser.add_argument("--all", action="store_true")
+    parser.add_argument("--measure", help="bench: which measurement")
+    parser.add_argument("--options", default="{}", help="bench: its options, as JSON")
+    parser.add_argument("--database", help="bench: keep the scratch database in this file")
     args = parser.parse_args(argv)
 
     from tutorial.project import load_step
 
-    step = load_step(args.step)
-    if args.action == "receivers":
+    step = load_step(args.step, database=args.database)
+    if args.action == "bench":
+        import json
+
+        from tutorial.bench_inside import MEASUREMENTS
+
+        print(json.dumps(MEASUREMENTS[args.measure](json.loads(args.options))))
+    elif args.action == "receivers":
         from tutorial.inspector import receivers_table
 
         print(f"Receivers in {step} (on Django's own signals and the project's)\n")

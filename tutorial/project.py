@@ -14,11 +14,17 @@ from tutorial.steps import REPO_ROOT, get_step
 
 
 def load_step(number, database=None):
-    """Put step ``number`` on sys.path, set Django up on a scratch SQLite file, migrate it."""
+    """Put step ``number`` on sys.path, set Django up on a scratch database, migrate it.
+
+    ``database`` is a SQLite file or a postgres:// URL; by default a new temporary file.
+    """
     step = get_step(number)
     database = database or Path(tempfile.mkdtemp(prefix=f"step{step.number}-")) / "scratch.sqlite3"
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["SQLITE_PATH"] = str(database)
+    if str(database).startswith(("postgres://", "postgresql://")):
+        os.environ["DATABASE_URL"] = str(database)
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = str(database)
     os.environ["DJANGO_SETTINGS_MODULE"] = "my_shop.settings"
     sys.path.insert(0, str(step.path))
     os.chdir(step.path)
@@ -31,12 +37,16 @@ def load_step(number, database=None):
     return step
 
 
-def run_in_step(number, *arguments):
-    """Run ``python -m tutorial.inside N ARGUMENTS`` in a fresh interpreter; return its code.
+def run_in_step(number, *arguments, capture=False):
+    """Run ``python -m tutorial.inside N ARGUMENTS`` in a fresh interpreter.
 
     Every step defines the same packages, so each step gets an interpreter of its own.
+    Returns the exit code, or the completed process when ``capture`` is true.
     """
     step = get_step(number)
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "tutorial.inside", str(step.number), *arguments]
-    return subprocess.run(command, cwd=step.path, env=environment).returncode
+    completed = subprocess.run(
+        command, cwd=step.path, env=environment, capture_output=capture, text=capture
+    )
+    return completed if capture else completed.returncode

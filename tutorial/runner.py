@@ -64,6 +64,7 @@ SLOW_REPOSITORY_TESTS = [
     "tests/test_serve.py",
     "tests/test_notebooks.py",
     "tests/test_tours.py",
+    "tests/test_bench.py",
 ]
 
 

@@ -1,0 +1,63 @@
+"""`python -m tutorial bench --quick` runs end to end. Its timings are printed, never judged."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tutorial.steps import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def report():
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial", "bench", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def table_rows(report, heading):
+    section = report.split(heading, 1)[1].split("###", 1)[0]
+    return [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| confirmation") and "---" not in line
+    ]
+
+
+def test_query_counts_match_the_steps_own_tests(report):
+    rows = {
+        row[0]: row[1:] for row in table_rows(report, "### Queries per successful confirmation")
+    }
+
+    assert rows["step 03"] == ["4", "6", "200"]
+    assert rows["step 04"] == ["5", "7", "200"]
+    assert rows["step 05"] == ["5", "7", "200"]
+    assert rows["step 03, the article's receiver"] == ["3", "5", "200"]
+
+
+def test_signal_costs_are_reported_for_0_1_and_10_receivers(report):
+    names = [row[0] for row in table_rows(report, "### What a signal costs")]
+
+    assert "`order_confirmed.send()`" in names
+    assert {
+        "plain call",
+        "send(), 0 receivers",
+        "send(), 1 receiver",
+        "send(), 10 receivers",
+    } <= set(names)
+
+
+def test_concurrent_confirmations_lose_no_update(report):
+    rows = table_rows(report, "### Concurrent confirmations against `runserver`")
+    load_rows = [row for row in rows if re.fullmatch(r"\d\d", row[0])]
+
+    assert [row[2] for row in load_rows] == ["1", "4"]
+    for _step, _database, _threads, confirmed, conflicts, _per_second, lost in load_rows:
+        assert (int(confirmed), int(conflicts), int(lost)) == (18, 6, 0)

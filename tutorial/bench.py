@@ -1,0 +1,331 @@
+"""``python -m tutorial bench``: what the signals cost, measured on this machine.
+
+Three tables: queries per confirmation; the price of a signal next to a direct call;
+concurrent confirmations per second against a real server, with lost updates counted.
+Every measurement runs inside its step's own interpreter. Timings never decide a test.
+"""
+
+import json
+import os
+import platform
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tutorial.postgres import ServerProgramsMissing, free_port, throwaway_server
+from tutorial.project import run_in_step
+from tutorial.steps import REPO_ROOT, get_step
+
+RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
+
+
+@dataclass(frozen=True)
+class Settings:
+    repetitions: int
+    orders_per_row: int
+    thread_counts: tuple
+    load_steps: tuple
+    databases: tuple
+
+
+FULL = Settings(300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"))
+QUICK = Settings(20, 24, (1, 4), (3,), ("SQLite",))
+
+
+def register(subparsers):
+    parser = subparsers.add_parser("bench", help="measure what signals cost (writes a table)")
+    parser.add_argument("--quick", action="store_true", help="a few repetitions, SQLite only")
+    parser.set_defaults(run=bench)
+
+
+def bench(args):
+    settings = QUICK if args.quick else FULL
+    sections = [
+        machine_note(),
+        query_section(),
+        signal_cost_section(settings),
+        load_section(settings),
+    ]
+    text = "\n\n".join(sections) + "\n"
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(text)
+    print(text)
+    print(f"Written to {RESULTS.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def measure(step_number, name, options=None, database=None):
+    arguments = ["bench", "--measure", name, "--options", json.dumps(options or {})]
+    if database:
+        arguments += ["--database", str(database)]
+    completed = run_in_step(step_number, *arguments, capture=True)
+    if completed.returncode:
+        raise RuntimeError(f"{name} failed in step {step_number}:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def markdown_table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_note():
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in cpu_info() if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    )
+    import django
+
+    return (
+        f"Measured on {date.today().isoformat()}: {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, Django {django.get_version()}, "
+        f"with `python -m tutorial bench`."
+    )
+
+
+def cpu_info():
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def query_section():
+    rows = []
+    for number in (3, 4, 5):
+        counted = measure(number, "queries")
+        rows.append([f"step {number:02d}", counted["work"], counted["all"], counted["status"]])
+    article = measure(3, "article_queries")
+    article_row = ["step 03, the article's receiver", article["work"], article["all"]]
+    rows.append([*article_row, article["status"]])
+    table = markdown_table(["confirmation through", "queries", "with BEGIN/COMMIT", "HTTP"], rows)
+    fewer = rows[0][1] - article["work"]
+    return (
+        f"### Queries per successful confirmation\n\n{table}\n\n"
+        f"The article's read-modify-write receiver makes {fewer} query fewer than step 03's: "
+        "it never reads the new stock back. It also loses updates when confirmations "
+        "overlap (`test_the_articles_read_modify_write_receiver_loses_updates`)."
+    )
+
+
+def signal_cost_section(settings):
+    options = {"repetitions": settings.repetitions}
+    confirmation = measure(3, "signal_vs_direct", options)
+    ratio = confirmation["signal"] / confirmation["direct"]
+    first = markdown_table(
+        ["stock update (step 03)", "median per call", "ratio"],
+        [
+            ["`order_confirmed.send()`", microseconds(confirmation["signal"]), f"{ratio:.2f}"],
+            ["direct call of the receiver", microseconds(confirmation["direct"]), "1.00"],
+        ],
+    )
+    costs = measure(3, "send_cost", {"repetitions": settings.repetitions * 100})
+    plain = costs["plain call"]
+    second = markdown_table(
+        ["call", "median per call", "× plain call"],
+        [[name, nanoseconds(seconds), f"{seconds / plain:.1f}"] for name, seconds in costs.items()],
+    )
+    return (
+        "### What a signal costs\n\n" + first + "\n\n" + second + "\n\nMedians of 7 rounds; "
+        f"{settings.repetitions} confirmations or {settings.repetitions * 100} sends per round."
+    )
+
+
+def microseconds(seconds):
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def nanoseconds(seconds):
+    return f"{seconds * 1e9:,.0f} ns"
+
+
+def load_section(settings):
+    rows, notes = [], []
+    for database_name in settings.databases:
+        try:
+            with database_for(database_name) as databases:
+                for number in settings.load_steps:
+                    rows += load_rows(number, database_name, databases(number), settings)
+        except ServerProgramsMissing:
+            notes.append(f"{database_name}: skipped, its server programs are not installed.")
+    table = markdown_table(
+        ["step", "database", "threads", "confirmed", "409", "per second", "lost updates"], rows
+    )
+    return (
+        "### Concurrent confirmations against `runserver`\n\n"
+        + table
+        + f"\n\nEach row: {settings.orders_per_row} orders of 1 item for a stock of "
+        f"{stock_for(settings)}, posted by the client threads; lost updates = stock taken "
+        "minus confirmations answered 200." + "".join(f"\n\n{note}" for note in notes)
+    )
+
+
+def stock_for(settings):
+    return settings.orders_per_row * 3 // 4
+
+
+class database_for:
+    """A context manager giving, per step, a fresh database of the named kind."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        if self.name == "SQLite":
+            self.folder = tempfile.TemporaryDirectory(prefix="bench-")
+            return lambda number: Path(self.folder.name) / f"step{number}.sqlite3"
+        self.server = throwaway_server()
+        base_url = self.server.__enter__()
+        return lambda number: create_postgres_database(base_url, f"bench_step{number}")
+
+    def __exit__(self, *exc_info):
+        if self.name == "SQLite":
+            self.folder.cleanup()
+        else:
+            self.server.__exit__(*exc_info)
+        return False
+
+
+def create_postgres_database(base_url, name):
+    import psycopg
+
+    with psycopg.connect(f"{base_url}/postgres", autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return f"{base_url}/{name}"
+
+
+def load_rows(number, database_name, database, settings):
+    stock = stock_for(settings)
+    batches = measure(
+        number,
+        "prepare_load",
+        {
+            "batches": len(settings.thread_counts),
+            "orders_per_batch": settings.orders_per_row,
+            "stock": stock,
+        },
+        database=database,
+    )
+    port = free_port()
+    with running_server(number, database, port):
+        results = [
+            confirm_concurrently(port, batch["orders"], threads)
+            for threads, batch in zip(settings.thread_counts, batches, strict=True)
+        ]
+    final = measure(number, "stock", {"products": [b["product"] for b in batches]}, database)
+    rows = []
+    for threads, batch, (statuses, seconds) in zip(
+        settings.thread_counts, batches, results, strict=True
+    ):
+        confirmed = statuses.count(200)
+        lost = (stock - final[str(batch["product"])]) - confirmed
+        rows.append(
+            [
+                f"{number:02d}",
+                database_name,
+                threads,
+                confirmed,
+                statuses.count(409),
+                f"{confirmed / seconds:,.0f}",
+                lost,
+            ]
+        )
+    return rows
+
+
+class running_server:
+    """``manage.py runserver`` on 127.0.0.1 in a subprocess, stopped on the way out."""
+
+    def __init__(self, number, database, port):
+        self.step, self.database, self.port = get_step(number), str(database), port
+
+    def __enter__(self):
+        environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "my_shop.settings"}
+        if self.database.startswith("postgres"):
+            environ["DATABASE_URL"] = self.database
+        else:
+            environ.pop("DATABASE_URL", None)
+            environ["SQLITE_PATH"] = self.database
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
+            cwd=self.step.path,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until_up(self.port)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        return False
+
+
+def wait_until_up(port, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not start within {timeout} s")
+
+
+def confirm_concurrently(port, order_ids, threads):
+    """POST a confirmation for every order from ``threads`` clients; return statuses, seconds."""
+    pending = queue.Queue()
+    for order_id in order_ids:
+        pending.put(order_id)
+    statuses, lock = [], threading.Lock()
+    start = threading.Barrier(threads + 1)
+
+    def client():
+        token = csrf_token(port)
+        start.wait()
+        while True:
+            try:
+                order_id = pending.get_nowait()
+            except queue.Empty:
+                return
+            status = post_confirmation(port, order_id, token)
+            with lock:
+                statuses.append(status)
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    for worker in workers:
+        worker.join(timeout=120)
+    return statuses, time.perf_counter() - began
+
+
+def csrf_token(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=10) as page:
+        cookie = page.headers.get("Set-Cookie", "")
+    return cookie.split("csrftoken=", 1)[1].split(";", 1)[0]
+
+
+def post_confirmation(port, order_id, token):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/orders/{order_id}/confirm/",
+        method="POST",
+        headers={"Cookie": f"csrftoken={token}", "X-CSRFToken": token},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

@@ -1,0 +1,126 @@
+"""The measurements that run inside one step's interpreter (see tutorial/bench.py)."""
+
+import statistics
+import timeit
+from decimal import Decimal
+
+from django.db import connection
+from django.dispatch import Signal
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+
+
+def make_order(stock, quantity=1, name="Bench mug"):
+    from orders.models import Order
+    from products.models import Product
+
+    product = Product.objects.create(
+        name=name, description="", price=Decimal("14.00"), quantity=stock
+    )
+    return Order.objects.create(product=product, quantity=quantity)
+
+
+def count_confirmation_queries():
+    """Statements for one successful POST /orders/<id>/confirm/, with and without BEGIN/COMMIT."""
+    setup_test_environment()
+    order = make_order(stock=5, quantity=2)
+    with CaptureQueriesContext(connection) as captured:
+        status = Client().post(f"/orders/{order.pk}/confirm/").status_code
+    statements = [query["sql"] for query in captured.captured_queries]
+    work = [sql for sql in statements if not sql.upper().startswith(TRANSACTION_CONTROL)]
+    return {"status": status, "all": len(statements), "work": len(work)}
+
+
+def articles_receiver(sender, **kwargs):
+    """The article's receiver, reading the order from the keyword argument."""
+    order = kwargs["order"]
+    product = order.product
+    product.quantity -= order.quantity
+    product.save()
+
+
+def count_article_queries():
+    """Step 3 with the article's read-modify-write receiver in place of ours."""
+    from orders.models import Order
+    from orders.signals import order_confirmed
+
+    ours_removed = order_confirmed.disconnect(
+        sender=Order, dispatch_uid="update_quantity_on_order_confirmation"
+    )
+    assert ours_removed, "the step's own receiver must not run beside the article's"
+    order_confirmed.connect(articles_receiver, dispatch_uid="articles_receiver")
+    return count_confirmation_queries()
+
+
+def median_seconds(function, repetitions, rounds=7):
+    timings = timeit.repeat(function, number=repetitions, repeat=rounds)
+    return statistics.median(timings) / repetitions
+
+
+def signal_versus_direct_call(repetitions):
+    """A confirmation's stock update through order_confirmed.send() and as a plain call."""
+    from orders.models import Order
+    from orders.signals import order_confirmed
+    from products.signals import update_quantity_on_order_confirmation
+
+    order = make_order(stock=10**9)
+    through_signal = median_seconds(
+        lambda: order_confirmed.send(sender=Order, order=order), repetitions
+    )
+    direct = median_seconds(
+        lambda: update_quantity_on_order_confirmation(sender=Order, order=order), repetitions
+    )
+    return {"signal": through_signal, "direct": direct}
+
+
+def send_cost(repetitions):
+    """Signal.send() with 0, 1 and 10 do-nothing receivers, next to a plain call."""
+
+    def do_nothing(sender, **kwargs):
+        return None
+
+    results = {"plain call": median_seconds(lambda: do_nothing(None, order=1), repetitions)}
+    for count in (0, 1, 10):
+        signal = Signal()
+        receivers = [lambda sender, **kwargs: None for _ in range(count)]
+        for receiver in receivers:
+            signal.connect(receiver)
+        label = f"send(), {count} receiver" + ("" if count == 1 else "s")
+        results[label] = median_seconds(
+            lambda signal=signal: signal.send(sender=None, order=1), repetitions
+        )
+    return results
+
+
+def prepare_load(batches, orders_per_batch, stock):
+    """One product per batch, with ``orders_per_batch`` orders of 1 item each."""
+    from orders.models import Order
+
+    prepared = []
+    for batch in range(batches):
+        first = make_order(stock=stock, name=f"Load product {batch}")
+        others = [Order(product=first.product, quantity=1) for _ in range(orders_per_batch - 1)]
+        for order in others:
+            order.save()
+        prepared.append(
+            {"product": first.product.pk, "orders": [first.pk, *[o.pk for o in others]]}
+        )
+    return prepared
+
+
+def stock_of(product_ids):
+    from products.models import Product
+
+    return dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "quantity"))
+
+
+MEASUREMENTS = {
+    "queries": lambda options: count_confirmation_queries(),
+    "article_queries": lambda options: count_article_queries(),
+    "signal_vs_direct": lambda options: signal_versus_direct_call(options["repetitions"]),
+    "send_cost": lambda options: send_cost(options["repetitions"]),
+    "prepare_load": lambda options: prepare_load(**options),
+    "stock": lambda options: {str(k): v for k, v in stock_of(options["products"]).items()},
+}
