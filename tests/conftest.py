@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -6,6 +7,18 @@ import textwrap
 import pytest
 
 from tutorial.steps import REPO_ROOT, get_step
+
+
+def run_tutorial(*arguments, env=None, timeout=120):
+    """Run ``python -m tutorial ARGUMENTS`` from the repository, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "tutorial", *map(str, arguments)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def run_inside_step(number, code):
@@ -26,7 +39,7 @@ def run_inside_step(number, code):
     completed = subprocess.run(
         [sys.executable, "-c", script],
         cwd=get_step(number).path,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,
         text=True,
     )

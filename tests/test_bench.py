@@ -1,23 +1,14 @@
 """`python -m tutorial bench --quick` runs end to end. Its timings are printed, never judged."""
 
 import re
-import subprocess
-import sys
 
 import pytest
-
-from tutorial.steps import REPO_ROOT
+from conftest import run_tutorial
 
 
 @pytest.fixture(scope="module")
 def report():
-    result = subprocess.run(
-        [sys.executable, "-m", "tutorial", "bench", "--quick"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_tutorial("bench", "--quick")
     assert result.returncode == 0, result.stderr
     return result.stdout
 

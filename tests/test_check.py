@@ -1,22 +1,16 @@
 """`python -m tutorial check N PATH`, on the steps themselves and on broken copies."""
 
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import run_tutorial
 
-from tutorial.steps import REPO_ROOT, all_steps, get_step
+from tutorial.steps import all_steps, get_step
 
 
 def check(step_number, project, *options):
-    return subprocess.run(
-        [sys.executable, "-m", "tutorial", "check", str(step_number), str(project), *options],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    return run_tutorial("check", step_number, project, *options)
 
 
 def copy_of_step(number, destination):

@@ -1,22 +1,11 @@
 """The course CLI, through its public surface: `python -m tutorial ...`."""
 
-import os
 import subprocess
-import sys
 
 import pytest
+from conftest import run_tutorial
 
 from tutorial.steps import REPO_ROOT, all_steps, get_step
-
-
-def tutorial(*arguments, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "tutorial", *arguments],
-        cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_steps_are_numbered_from_their_folder_names():
@@ -27,7 +16,7 @@ def test_steps_are_numbered_from_their_folder_names():
 @pytest.mark.parametrize("command", ["serve", "test", "reset"])
 @pytest.mark.parametrize("bad_step", ["9", "0", "two"])
 def test_unknown_step_is_a_one_line_error(command, bad_step):
-    result = tutorial(command, bad_step)
+    result = run_tutorial(command, bad_step)
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -43,13 +32,13 @@ def test_reset_deletes_only_that_steps_database(tmp_path):
         (tmp_path / name / "db.sqlite3").write_text("learner data")
     scratch = {"TUTORIAL_STEPS_DIR": str(tmp_path)}
 
-    result = tutorial("reset", "1", env=scratch)
+    result = run_tutorial("reset", "1", env=scratch)
 
     assert result.returncode == 0
     assert "Deleted steps/01_setup/db.sqlite3" in result.stdout
     assert not (tmp_path / "01_setup" / "db.sqlite3").exists()
     assert (tmp_path / "02_models" / "db.sqlite3").read_text() == "learner data"
-    assert "Nothing to delete" in tutorial("reset", "1", env=scratch).stdout
+    assert "Nothing to delete" in run_tutorial("reset", "1", env=scratch).stdout
 
 
 def test_make_help_lists_every_target():

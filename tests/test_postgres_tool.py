@@ -1,23 +1,13 @@
 """make test-postgres never passes silently when PostgreSQL is missing."""
 
-import os
-import subprocess
-import sys
-
 import pytest
+from conftest import run_tutorial
 
 from tutorial.postgres import ServerProgramsMissing, find_server_programs
-from tutorial.steps import REPO_ROOT
 
 
 def test_missing_server_programs_explain_how_to_install_them(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "tutorial", "test-postgres"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PG_BIN": str(tmp_path)},
-        capture_output=True,
-        text=True,
-    )
+    result = run_tutorial("test-postgres", env={"PG_BIN": str(tmp_path)})
 
     assert result.returncode == 3
     assert "apt-get install postgresql" in result.stderr

@@ -1,12 +1,11 @@
 """Every tour runs to the end and shows what its step is about."""
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import run_tutorial
 
-from tutorial.steps import REPO_ROOT, all_steps
+from tutorial.steps import all_steps
 
 # What each tour must print: the signals and outcomes its step teaches.
 MUST_SHOW = {
@@ -36,13 +35,7 @@ MUST_SHOW = {
 @pytest.fixture(scope="module")
 def tours():
     def tour(step):
-        return subprocess.run(
-            [sys.executable, "-m", "tutorial", "tour", str(step.number)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_tutorial("tour", step.number, timeout=60)
 
     steps = all_steps()
     with ThreadPoolExecutor(max_workers=len(steps)) as pool:

@@ -188,15 +188,19 @@ def _wrapping_live_receivers(original, trace):
     return live_receivers
 
 
+def _note(event, receiver, outcome, value):
+    event.calls.append(ReceiverCall(callable_name(receiver), outcome, short_repr(value)))
+
+
 def _watch(receiver, event):
     @functools.wraps(receiver)
     def watched(*args, **kwargs):
         try:
             value = receiver(*args, **kwargs)
         except Exception as error:
-            event.calls.append(ReceiverCall(callable_name(receiver), "raised", short_repr(error)))
+            _note(event, receiver, "raised", error)
             raise
-        event.calls.append(ReceiverCall(callable_name(receiver), "returned", short_repr(value)))
+        _note(event, receiver, "returned", value)
         return value
 
     return watched
@@ -208,9 +212,9 @@ def _watch_async(receiver, event):
         try:
             value = await receiver(*args, **kwargs)
         except Exception as error:
-            event.calls.append(ReceiverCall(callable_name(receiver), "raised", short_repr(error)))
+            _note(event, receiver, "raised", error)
             raise
-        event.calls.append(ReceiverCall(callable_name(receiver), "returned", short_repr(value)))
+        _note(event, receiver, "returned", value)
         return value
 
     return watched
