@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
 LEFT_OUT = "not course_only and not browser"
@@ -35,6 +35,8 @@ README_SECTIONS = {
     "test_comments": "Email the author after the comment is committed",
 }
 DEFAULT_SECTION = "The code that changed"
+# pytest's rewritten assertion: "assert <what happened> == <what was expected>".
+COMPARISON = re.compile(r"^\s*(?:AssertionError: )?assert (.+) == (.+)$")
 PROBE = r"""
 import json, sys, traceback
 project = sys.argv[1]
@@ -50,7 +52,8 @@ except BaseException as error:
         frames = traceback.extract_tb(error.__traceback__)
         ours = [f for f in frames if f.filename.startswith(project)] or frames
         where = (ours[-1].filename, ours[-1].lineno) if ours else ("?", 0)
-    print(json.dumps({"type": type(error).__name__, "message": str(error),
+    message = error.msg if isinstance(error, SyntaxError) else str(error)
+    print(json.dumps({"type": type(error).__name__, "message": message,
                       "file": where[0], "line": where[1]}))
     sys.exit(1)
 """
@@ -209,15 +212,26 @@ def describe(record):
 
 
 def print_failure(step, record):
-    message = record["message"].strip()
-    compared = re.match(r"(?:AssertionError: )?assert (.+) == (.+)", message.splitlines()[0])
-    if compared:
-        print(f"        expected: {compared.group(2)}")
-        print(f"        happened: {compared.group(1)}")
-    else:
-        print(f"        happened: {message.splitlines()[0][:200] if message else 'failed'}")
+    lines = record["message"].strip().splitlines() or ["failed"]
+    hint = lines[0].removeprefix("AssertionError: ")
+    comparison = next(filter(None, (COMPARISON.search(line) for line in lines)), None)
+    if not hint.startswith("assert "):
+        label = "note:" if comparison else "happened:"
+        print(f"        {label:<9} {hint[:200]}")
+    if comparison:
+        print(f"        expected: {comparison.group(2)}")
+        print(f"        happened: {comparison.group(1)}")
     module = Path(record["nodeid"].split("::")[0]).stem
-    print(f'        reread:   {step}/README.md, "{readme_section(step, module)}"')
+    teaching_step = step_that_introduced(module, step)
+    print(f'        reread:   {teaching_step}/README.md, "{readme_section(teaching_step, module)}"')
+
+
+def step_that_introduced(module, step):
+    """The earliest step whose tests have this module: its README teaches the behaviour."""
+    return next(
+        (earlier for earlier in all_steps() if (earlier.path / "tests" / f"{module}.py").exists()),
+        step,
+    )
 
 
 def readme_section(step, module):

@@ -39,8 +39,8 @@ def test_admin_change_pages_load(admin_client, order):
 def test_order_list_shows_product_and_total(admin_client, order):
     response = admin_client.get("/admin/orders/order/")
 
-    assert "Mug" in response.text
-    assert "28.00" in response.text
+    assert "Mug" in response.text, "the order list should name each order's product"
+    assert "28.00" in response.text, "the order list should show each order's total_price"
 
 
 def test_admin_requires_a_login(client):

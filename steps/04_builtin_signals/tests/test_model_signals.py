@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_stock_receivers_listen_to_order_saves():
-    assert pre_save.has_listeners(Order)
-    assert post_save.has_listeners(Order)
+    hint = "does ProductsConfig.ready() import products.signals?"
+    assert pre_save.has_listeners(Order), f"nothing listens to pre_save from Order: {hint}"
+    assert post_save.has_listeners(Order), f"nothing listens to post_save from Order: {hint}"
 
 
 def test_saving_an_order_as_confirmed_takes_its_stock(make_order):

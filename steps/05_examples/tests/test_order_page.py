@@ -60,13 +60,13 @@ def test_confirm_button_round_trip_reports_short_stock(browser, make_order):
     assert stock_of(order) == 1
 
 
-def test_a_next_url_on_another_site_is_ignored(client, make_order):
+def test_a_next_url_on_another_site_is_never_followed(client, make_order):
     order = make_order(stock=5, quantity=1)
 
     response = client.post(f"/orders/{order.pk}/confirm/", {"next": "https://evil.example/"})
 
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain")
+    assert "evil.example" not in response.get("Location", ""), "an open redirect"
+    assert stock_of(order) == 4
 
 
 @pytest.mark.course_only
