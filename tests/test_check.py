@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_tutorial
 
-from tutorial.steps import all_steps, get_step
+from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 
 def check(step_number, project, *options):
@@ -20,15 +20,29 @@ def copy_of_step(number, destination):
     return project
 
 
+LEARNER_PROJECT = REPO_ROOT / "tests" / "learner_projects" / "step3"
+
+
 @pytest.fixture(scope="module")
 def own_checks():
-    """Check every step against itself, all at once: each check waits on its own pytest."""
+    """Check every step against itself, and the learner's project against step 3, at once."""
     steps = all_steps()
     before = {step.number: folder_state(step.path) for step in steps}
-    with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+    with ThreadPoolExecutor(max_workers=len(steps) + 1) as pool:
+        learner = pool.submit(check, 3, LEARNER_PROJECT)
         checked = pool.map(lambda step: check(step.number, step.path), steps)
         results = dict(zip(before, checked, strict=True))
+        results["learner"] = learner.result()
     return before, results
+
+
+def test_a_learners_own_step_3_passes_the_check(own_checks):
+    """Written from the article and the README only: the tests must judge behaviour."""
+    _before, results = own_checks
+    result = results["learner"]
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].endswith("0 failed: your project behaves like the step.")
 
 
 @pytest.mark.parametrize("step", all_steps(), ids=lambda step: step.name)
