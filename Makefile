@@ -60,5 +60,5 @@ lint: ## ruff check and ruff format --check
 lock: ## regenerate requirements/*.txt from requirements/*.in
 	@$(TUTORIAL) lock
 
-clean: ## delete .venv and caches (never a database)
+clean: ## delete .venv, .venv-django61 and caches (never a database)
 	@$(TUTORIAL) clean

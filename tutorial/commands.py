@@ -160,12 +160,13 @@ CACHE_DIR_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".ipynb_checkp
 
 
 def clean(args):
-    if environment.VENV_DIR.exists():
-        shutil.rmtree(environment.VENV_DIR)
-        print("Removed .venv.")
+    for venv_dir in (environment.VENV_DIR, REPO_ROOT / ".venv-django61"):
+        if venv_dir.exists():
+            shutil.rmtree(venv_dir)
+            print(f"Removed {venv_dir.name}.")
     caches = []
     for root, dirs, _files in os.walk(REPO_ROOT):
-        dirs[:] = [name for name in dirs if name not in {".git", ".venv"}]
+        dirs[:] = [name for name in dirs if not name.startswith((".git", ".venv"))]
         caches += [os.path.join(root, name) for name in dirs if name in CACHE_DIR_NAMES]
     for cache in caches:
         shutil.rmtree(cache)
