@@ -46,3 +46,27 @@ def test_make_help_lists_every_target():
 
     for target in ["setup", "step-N", "test", "test-step-N", "lint", "reset-N", "clean"]:
         assert f"make {target} " in result.stdout
+
+
+def test_diff_lists_the_files_that_changed():
+    result = run_tutorial("diff", "3", "--stat")
+
+    assert result.returncode == 0
+    assert "added    orders/signals.py" in result.stdout
+    assert "changed  orders/views.py" in result.stdout
+    assert "db.sqlite3" not in result.stdout
+
+
+def test_diff_shows_a_plain_unified_diff_when_piped():
+    result = run_tutorial("diff", "4")
+
+    assert "--- steps/03_custom_signal/orders/signals.py" in result.stdout
+    assert "+++ /dev/null" in result.stdout
+    assert "\033[" not in result.stdout
+
+
+def test_diff_of_the_first_step_explains_itself():
+    result = run_tutorial("diff", "1")
+
+    assert result.returncode == 2
+    assert "first step" in result.stderr

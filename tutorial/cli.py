@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import os
 import sys
 
 from tutorial.environment import rerun_in_venv, running_in_venv
@@ -48,3 +49,7 @@ def main(argv=None):
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
