@@ -1,10 +1,13 @@
 """Record every signal sent inside a ``with trace_signals() as trace:`` block.
 
-The four send methods and ``_live_receivers`` are replaced on the Signal class while
-the block runs, and put back on the way out, even when the block raises. Senders see
-the same return values and exceptions as without the tracer.
+The four send methods and the method they all use to find their receivers are
+replaced on the Signal class while the block runs, and put back on the way out, even
+when the block raises. Each receiver is wrapped for one send only, to note what it
+returned or raised; senders see the same return values and exceptions as without the
+tracer.
 """
 
+import contextvars
 import functools
 import inspect
 import threading
@@ -13,12 +16,18 @@ from dataclasses import dataclass, field
 from django.dispatch import Signal
 
 from tutorial.naming import all_signals, callable_name, sender_name, short_repr, signal_name
+from tutorial.signals_compat import LIVE_RECEIVERS_METHOD
 from tutorial.tables import html_table, text_table
 
 SEND_METHODS = ["send", "send_robust", "asend", "asend_robust"]
-PATCHED = [*SEND_METHODS, "_live_receivers"]
+PATCHED = [*SEND_METHODS, LIVE_RECEIVERS_METHOD]
 # Sent for every model instance Django builds; pass ignore=() to see them.
 NOISY_SIGNALS = ("pre_init", "post_init")
+HEADERS = ["#", "signal", "sender", "arguments / receiver", "result"]
+
+# The events being sent right now, innermost last. A context variable, not a thread
+# local: asyncio tasks and sync_to_async threads each see their own sender's chain.
+_sending = contextvars.ContextVar("tutorial_tracer_sending", default=())
 
 
 @dataclass
@@ -34,8 +43,9 @@ class SignalEvent:
     method: str
     sender: str
     arguments: dict
-    depth: int
+    depth: int  # how many recorded sends were under way when this one started
     calls: list = field(default_factory=list)
+    source: Signal = field(default=None, repr=False, compare=False)
 
 
 class Trace:
@@ -46,16 +56,27 @@ class Trace:
         self.events = []
         self._names = all_signals()
         self._lock = threading.Lock()
-        self._active = threading.local()
 
     @property
     def signals(self):
+        """The short names of the signals sent, in order: ``["pre_save", "post_save"]``."""
         return [event.signal.rsplit(".", 1)[-1] for event in self.events]
 
-    def _stack(self):
-        if not hasattr(self._active, "stack"):
-            self._active.stack = []
-        return self._active.stack
+    def records(self, signal):
+        return signal_name(signal, self._names).rsplit(".", 1)[-1] not in self.ignore
+
+    def start(self, signal, method, sender, named):
+        event = SignalEvent(
+            signal=signal_name(signal, self._names),
+            method=method,
+            sender="None" if sender is None else sender_name(sender),
+            arguments={key: short_repr(value) for key, value in named.items()},
+            depth=len(_sending.get()),
+            source=signal,
+        )
+        with self._lock:
+            self.events.append(event)
+        return event
 
     def _rows(self):
         rows = []
@@ -72,14 +93,14 @@ class Trace:
     def __str__(self):
         if not self.events:
             return "No signals were sent."
-        return text_table(["#", "signal", "sender", "arguments / receiver", "result"], self._rows())
+        return text_table(HEADERS, self._rows())
 
     __repr__ = __str__
 
     def _repr_html_(self):
         if not self.events:
             return "<p>No signals were sent.</p>"
-        return html_table(["#", "signal", "sender", "arguments / receiver", "result"], self._rows())
+        return html_table(HEADERS, self._rows())
 
 
 _active_trace = None
@@ -89,6 +110,8 @@ def trace_signals(ignore=NOISY_SIGNALS):
     """Context manager: ``with trace_signals() as trace: ...`` then ``print(trace)``.
 
     Signals whose short name is in ``ignore`` are sent as usual but not recorded.
+    Only one trace records at a time; starting a second inside the first raises
+    RuntimeError.
     """
     return _Tracing(ignore)
 
@@ -101,14 +124,14 @@ class _Tracing:
         global _active_trace
         if _active_trace is not None:
             raise RuntimeError("trace_signals() is already recording; nest nothing inside it.")
-        self.trace = Trace()
-        self.originals = {
-            name: getattr(Signal, name) for name in [*SEND_METHODS, "_live_receivers"]
-        }
+        self.trace = Trace(self.ignore)
+        self.originals = {name: Signal.__dict__[name] for name in PATCHED}
         for name in SEND_METHODS:
             setattr(Signal, name, _recording(name, self.originals[name], self.trace))
-        Signal._live_receivers = _wrapping_live_receivers(
-            self.originals["_live_receivers"], self.trace
+        setattr(
+            Signal,
+            LIVE_RECEIVERS_METHOD,
+            _watching_receivers(self.originals[LIVE_RECEIVERS_METHOD]),
         )
         _active_trace = self.trace
         return self.trace
@@ -121,65 +144,49 @@ class _Tracing:
         return False
 
 
-def _is_recorded(trace, signal):
-    return signal_name(signal, trace._names).rsplit(".", 1)[-1] not in trace.ignore
-
-
-def _start_event(trace, signal, method, sender, named):
-    stack = trace._stack()
-    event = SignalEvent(
-        signal=signal_name(signal, trace._names),
-        method=method,
-        sender="None" if sender is None else sender_name(sender),
-        arguments={key: short_repr(value) for key, value in named.items()},
-        depth=len(stack),
-    )
-    with trace._lock:
-        trace.events.append(event)
-    stack.append(event)
-    return event
-
-
-def _unwrap_responses(responses):
-    return [(getattr(receiver, "__wrapped__", receiver), value) for receiver, value in responses]
-
-
 def _recording(method, original, trace):
     if inspect.iscoroutinefunction(original):
 
         @functools.wraps(original)
         async def record_async(signal, sender, **named):
-            if not _is_recorded(trace, signal):
+            if not trace.records(signal):
                 return await original(signal, sender, **named)
-            _start_event(trace, signal, method, sender, named)
+            token = _sending.set((*_sending.get(), trace.start(signal, method, sender, named)))
             try:
-                return _unwrap_responses(await original(signal, sender, **named))
+                return _original_receivers(await original(signal, sender, **named))
             finally:
-                trace._stack().pop()
+                _sending.reset(token)
 
         return record_async
 
     @functools.wraps(original)
     def record(signal, sender, **named):
-        if not _is_recorded(trace, signal):
+        if not trace.records(signal):
             return original(signal, sender, **named)
-        _start_event(trace, signal, method, sender, named)
+        token = _sending.set((*_sending.get(), trace.start(signal, method, sender, named)))
         try:
-            return _unwrap_responses(original(signal, sender, **named))
+            return _original_receivers(original(signal, sender, **named))
         finally:
-            trace._stack().pop()
+            _sending.reset(token)
 
     return record
 
 
-def _wrapping_live_receivers(original, trace):
+def _original_receivers(responses):
+    """send_robust() returns the watched wrappers; give back the receivers they wrap."""
+    return [(getattr(receiver, "__wrapped__", receiver), value) for receiver, value in responses]
+
+
+def _watching_receivers(original):
     @functools.wraps(original)
     def live_receivers(signal, sender):
         sync_receivers, async_receivers = original(signal, sender)
-        stack = trace._stack()
-        if not stack:
+        sending = _sending.get()
+        # Only the send being recorded gets watched receivers: not has_listeners(), and
+        # not an ignored signal sent from inside a receiver.
+        if not sending or sending[-1].source is not signal:
             return sync_receivers, async_receivers
-        event = stack[-1]
+        event = sending[-1]
         return (
             [_watch(receiver, event) for receiver in sync_receivers],
             [_watch_async(receiver, event) for receiver in async_receivers],
