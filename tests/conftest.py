@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -21,12 +22,18 @@ def run_tutorial(*arguments, env=None, timeout=120):
     )
 
 
-def run_inside_step(number, code):
+def run_inside_step(number, code, steps_dir=None):
     """Run code in a fresh interpreter with step ``number`` loaded on a scratch database.
 
     The code sets ``result``; it comes back through JSON. Steps share package names,
     so they never share an interpreter with each other or with this test process.
+    ``steps_dir`` runs a copy of the step kept there instead of the step itself.
     """
+    step_path = get_step(number).path
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    if steps_dir is not None:
+        step_path = Path(steps_dir) / step_path.name
+        environment["TUTORIAL_STEPS_DIR"] = str(steps_dir)
     script = "\n".join(
         [
             "import json",
@@ -38,8 +45,8 @@ def run_inside_step(number, code):
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=get_step(number).path,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=step_path,
+        env=environment,
         capture_output=True,
         text=True,
     )

@@ -1,5 +1,7 @@
 """The signal inspector, run inside the steps, and the one place that reads Django's internals."""
 
+import shutil
+
 import pytest
 from conftest import run_inside_step
 
@@ -115,6 +117,82 @@ def test_a_signal_with_no_receiver_is_named_as_silent(inspected):
     assert post_save_is_silent == (step_number < 4)
 
 
+def test_signals_outside_the_usual_modules_are_found_by_scanning(inspected):
+    _step_number, found = inspected
+    signals = {row["signal"] for row in found["rows"]} | set(found["silent"])
+
+    assert "django.utils.autoreload.autoreload_started" in signals
+    assert not any(name.startswith("django.template.autoreload.") for name in signals)
+
+
+def test_a_bound_method_receiver_names_its_object(inspected):
+    _step_number, found = inspected
+    names = {row["receiver"] for row in found["rows"]}
+
+    assert "django.db.models.options.Options.setting_changed of <Options for User>" in names
+
+
+# A signal created outside any signals.py, imported by the module that receives it, and
+# a module that must not be imported just to look for signals.
+EXTRA_FILES = {
+    "orders/events.py": "from django.dispatch import Signal\n\norder_shipped: Signal = Signal()\n",
+    "products/shipping.py": (
+        "from django.dispatch import receiver\n"
+        "\n"
+        "from orders.events import order_shipped\n"
+        "\n"
+        "\n"
+        '@receiver(order_shipped, dispatch_uid="pack")\n'
+        "def pack_parcel(sender, **kwargs):\n"
+        '    return "packed"\n'
+    ),
+    "orders/fragile.py": 'raise RuntimeError("imported while looking for signals")\n',
+}
+
+INSPECT_THE_COPY = """
+import sys
+from dataclasses import asdict
+import products.shipping
+from tutorial.inspector import receivers_table
+table = receivers_table()
+result = {
+    "rows": [asdict(row) for row in table if row.receiver.startswith("products.")],
+    "fragile_imported": "orders.fragile" in sys.modules,
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def step_copy(tmp_path_factory):
+    steps_dir = tmp_path_factory.mktemp("steps")
+    source = get_step(2).path
+    shutil.copytree(
+        source,
+        steps_dir / source.name,
+        ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__", ".pytest_cache"),
+    )
+    for relative_path, text in EXTRA_FILES.items():
+        (steps_dir / source.name / relative_path).write_text(text)
+    return steps_dir
+
+
+def test_a_project_signal_is_named_after_the_module_that_creates_it(step_copy):
+    found = run_inside_step(2, INSPECT_THE_COPY, steps_dir=step_copy)
+
+    assert found["rows"] == [
+        {
+            "signal": "orders.events.order_shipped",
+            "receiver": "products.shipping.pack_parcel",
+            "location": "products/shipping.py:6",
+            "sender": "any",
+            "dispatch_uid": "pack",
+            "ref": "weak",
+            "kind": "sync",
+        }
+    ]
+    assert found["fragile_imported"] is False
+
+
 COMPAT = """
 from django.dispatch import Signal
 from tutorial.signals_compat import connections, live_receivers
@@ -124,9 +202,15 @@ signal = Signal()
 def by_default(sender, **kwargs): pass
 def strongly_held(sender, **kwargs): pass
 async def asynchronous(sender, **kwargs): pass
+def keyed_by_a_tuple(sender, **kwargs): pass
+class Listener:
+    def on_signal(self, sender, **kwargs): pass
+listener = Listener()
 signal.connect(by_default, sender=Order, dispatch_uid="named")
 signal.connect(strongly_held, weak=False)
 signal.connect(asynchronous)
+signal.connect(listener.on_signal)
+signal.connect(keyed_by_a_tuple, dispatch_uid=("any", "hashable"))
 current = [
     [c.receiver.__name__, c.dispatch_uid, c.sender_id == id(Order), c.weak, c.is_async]
     for c in connections(signal)
@@ -153,6 +237,8 @@ def test_the_compat_layer_reads_both_tuple_shapes():
         ["by_default", "named", True, True, False],
         ["strongly_held", None, False, False, False],
         ["asynchronous", None, False, True, True],
+        ["on_signal", None, False, True, False],
+        ["keyed_by_a_tuple", ["any", "hashable"], False, True, False],
     ]
-    assert found["live"] == [2, 1]
+    assert found["live"] == [4, 1]
     assert found["other"] == [row[:2] + row[3:] for row in found["current"]]

@@ -138,3 +138,126 @@ def test_nesting_is_refused_and_still_restores(behaviour):
 
 def test_asend_is_recorded_with_sync_and_async_receivers(behaviour):
     assert behaviour["async"] == [["asend", ["'async result'", "'fine'"]]]
+
+
+STEP2_SAVES = """
+from orders.models import Order
+from products.models import Product
+from tutorial.tracer import trace_signals
+
+with trace_signals() as saving:
+    kettle = Product.objects.create(name="Kettle", description="", price=39, quantity=6)
+with trace_signals() as bypassing:
+    Product.objects.filter(pk=kettle.pk).update(quantity=5)
+    Order.objects.bulk_create([Order(product=kettle, quantity=1, total_price=39)])
+with trace_signals(ignore=()) as loading:
+    Product.objects.get(pk=kettle.pk)
+result = {
+    "saving": [[e.signal, e.sender, e.arguments] for e in saving.events],
+    "bypassing": str(bypassing),
+    "loading": loading.signals,
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def step2_saves():
+    return run_inside_step(2, STEP2_SAVES)
+
+
+def test_a_save_sends_pre_save_and_post_save_with_no_receiver(step2_saves):
+    common = {"raw": "False", "using": "'default'", "update_fields": "None"}
+
+    assert step2_saves["saving"] == [
+        [
+            "django.db.models.signals.pre_save",
+            "Product",
+            {"instance": "<Product pk=None>", **common},
+        ],
+        [
+            "django.db.models.signals.post_save",
+            "Product",
+            {"instance": "<Product pk=1>", "created": "True", **common},
+        ],
+    ]
+
+
+def test_update_and_bulk_create_send_nothing(step2_saves):
+    assert step2_saves["bypassing"] == "No signals were sent."
+
+
+def test_ignore_chooses_what_is_left_out(step2_saves):
+    assert step2_saves["loading"] == ["pre_init", "post_init"]
+
+
+EDGES = """
+import asyncio
+import functools
+from django.db import connection
+from django.dispatch import Signal
+from django.test.utils import CaptureQueriesContext
+from orders.models import Order
+from tutorial.tracer import trace_signals
+
+outer, inner, quiet = Signal(), Signal(), Signal()
+
+def logged(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+@logged
+def decorated(sender, **kwargs):
+    quiet.send(sender=None)
+    return inner.send(sender=None) and "sent inner"
+
+def on_inner(sender, **kwargs): return "inner seen"
+def on_quiet(sender, **kwargs): return "quiet seen"
+outer.connect(decorated)
+inner.connect(on_inner)
+quiet.connect(on_quiet)
+
+result = {}
+with trace_signals(ignore=["quiet"]) as trace:
+    responses = outer.send_robust(sender=None)
+    with CaptureQueriesContext(connection) as queries:
+        inner.send(sender=None, orders=Order.objects.all())
+result["decorated_receiver_returned_as_is"] = responses[0][0] is decorated
+result["events"] = [
+    [e.signal.rsplit(".", 1)[1], e.depth, [c.receiver.rsplit(".", 1)[1] for c in e.calls]]
+    for e in trace.events
+]
+result["queryset"] = [trace.events[-1].arguments["orders"], len(queries)]
+
+async def on_outer_async(sender, **kwargs): return "async seen"
+outer.connect(on_outer_async)
+with trace_signals(ignore=["quiet"]) as trace:
+    asyncio.run(outer.asend_robust(sender=None))
+result["async"] = [[e.method, e.depth] for e in trace.events]
+"""
+
+
+@pytest.fixture(scope="module")
+def edges():
+    return run_inside_step(2, EDGES)
+
+
+def test_senders_get_the_receiver_they_connected_even_when_decorated(edges):
+    assert edges["decorated_receiver_returned_as_is"] is True
+
+
+def test_nested_sends_are_indented_and_ignored_ones_add_no_calls(edges):
+    assert edges["events"] == [
+        ["outer", 0, ["decorated"]],
+        ["inner", 1, ["on_inner"]],
+        ["inner", 0, ["on_inner"]],
+    ]
+
+
+def test_a_queryset_argument_is_shown_without_running_it(edges):
+    assert edges["queryset"] == ["<QuerySet of Order>", 0]
+
+
+def test_a_send_from_a_sync_receiver_under_asend_is_nested(edges):
+    assert edges["async"] == [["asend_robust", 0], ["send", 1]]

@@ -1,8 +1,9 @@
 """Readable, stable names for signals, receivers, senders and arguments."""
 
+import ast
 import importlib
 import inspect
-import re
+import os
 import sys
 from pathlib import Path
 
@@ -19,44 +20,101 @@ BUILTIN_SIGNAL_MODULES = [
     "django.db.backends.signals",
     "django.test.signals",
     "django.contrib.auth.signals",
+    "django.utils.autoreload",
 ]
 
 
-def project_modules():
-    """The ``signals`` module of every installed app that lives in the project folder."""
-    root = Path.cwd().resolve()
-    for config in apps.get_app_configs():
-        if root not in Path(config.path).resolve().parents:
-            continue
-        name = f"{config.name}.signals"
-        try:
-            yield importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
+def project_root():
+    """The folder that holds manage.py: the parent of the settings module's package."""
+    settings_name = os.environ["DJANGO_SETTINGS_MODULE"]
+    settings_file = Path(importlib.import_module(settings_name).__file__).resolve()
+    package_depth = settings_name.count(".") + (settings_file.name == "__init__.py")
+    return settings_file.parents[package_depth]
 
 
 def all_signals():
-    """Map each Signal object to its dotted name: Django's own first, then the project's."""
-    modules = [importlib.import_module(name) for name in BUILTIN_SIGNAL_MODULES]
-    modules += list(project_modules())
+    """Map each Signal object to its dotted name: Django's own first, then the project's.
+
+    A signal is named after the module that creates it (``name = Signal()``), never
+    after a module that imports it.
+    """
     names = {}
-    for module in modules:
+    for module in builtin_modules():
         for attribute, value in vars(module).items():
-            if isinstance(value, Signal) and defines(module, attribute):
+            if isinstance(value, Signal):
                 names.setdefault(value, f"{module.__name__}.{attribute}")
+    for module in [*project_modules(), *other_django_modules()]:
+        for attribute, value in vars(module).items():
+            if isinstance(value, Signal) and value not in names:
+                if attribute in signals_created_in(module):
+                    names[value] = f"{module.__name__}.{attribute}"
     return names
 
 
-def defines(module, attribute):
-    """True when the module creates the signal, rather than importing it from elsewhere."""
-    if module.__name__ in BUILTIN_SIGNAL_MODULES:
-        return True
+def builtin_modules():
+    return [importlib.import_module(name) for name in BUILTIN_SIGNAL_MODULES]
+
+
+def other_django_modules():
+    """Every loaded Django module, for signals outside the usual signals modules."""
+    return [
+        module
+        for name, module in sorted(sys.modules.copy().items())
+        if name.startswith("django.") and module is not None
+    ]
+
+
+def project_modules():
+    """Each module of the project's own apps that creates a Signal, imported.
+
+    Modules are read before they are imported, and only those with a module-level
+    ``name = ...Signal(...)`` are imported, so that looking has no other side effects.
+    """
+    root = project_root()
+    for config in apps.get_app_configs():
+        app_folder = Path(config.path).resolve()
+        if root not in app_folder.parents:
+            continue
+        for path in sorted(app_folder.rglob("*.py")):
+            if signal_assignments(path.read_text(encoding="utf-8")):
+                yield importlib.import_module(module_name(config, app_folder, path))
+
+
+def module_name(config, app_folder, path):
+    parts = [*path.relative_to(app_folder).with_suffix("").parts]
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join([config.name, *parts])
+
+
+def signals_created_in(module):
     try:
-        source = inspect.getsource(module)
-    except (OSError, TypeError):
-        return False
-    return re.search(rf"^{attribute}\s*=\s*(\w+\.)?Signal\(", source, re.MULTILINE) is not None
+        return signal_assignments(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+
+
+def signal_assignments(source):
+    """Names assigned at module level from a call to ``Signal``, ``ModelSignal``, ``x.Signal``."""
+    if "Signal(" not in source:
+        return set()
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if isinstance(value, ast.Call) and _called_name(value.func).endswith("Signal"):
+            names |= {target.id for target in targets if isinstance(target, ast.Name)}
+    return names
+
+
+def _called_name(function):
+    if isinstance(function, ast.Attribute):
+        return function.attr
+    return function.id if isinstance(function, ast.Name) else ""
 
 
 def signal_name(signal, known=None):
@@ -73,9 +131,14 @@ def find_in_loaded_modules(signal):
 
 
 def callable_name(function):
+    """``module.qualname``; a bound method also names its object, as several may listen."""
+    bound_to = getattr(function, "__self__", None)
     function = getattr(function, "__func__", function)
     module = getattr(function, "__module__", None) or "?"
-    return f"{module}.{getattr(function, '__qualname__', repr(function))}"
+    name = f"{module}.{getattr(function, '__qualname__', short_repr(function))}"
+    if bound_to is None or inspect.ismodule(bound_to):
+        return name
+    return f"{name} of {short_repr(bound_to)}"
 
 
 def source_location(function):
@@ -87,7 +150,7 @@ def source_location(function):
     except (TypeError, OSError):
         return "?"
     site_packages = Path(django.__file__).resolve().parent.parent
-    for base in (Path.cwd().resolve(), site_packages):
+    for base in (project_root(), site_packages):
         if base in path.parents:
             return f"{path.relative_to(base).as_posix()}:{line}"
     return f"{path}:{line}"
@@ -106,16 +169,24 @@ def sender_name(sender):
 
 
 def short_repr(value, limit=60):
-    """A repr without memory addresses, so that notebook outputs are reproducible."""
+    """A repr without memory addresses, so that notebook outputs are reproducible.
+
+    It never runs a query (a QuerySet is not evaluated) and never raises.
+    """
     if isinstance(value, models.Model):
         return f"<{type(value).__name__} pk={value.pk}>"
+    if isinstance(value, models.QuerySet):
+        return f"<QuerySet of {value.model.__name__}>"
     if isinstance(value, type):
         return value.__qualname__
     if isinstance(value, dict):
         return f"<dict of {len(value)} items>"
     if callable(value) and hasattr(value, "__qualname__"):
         return value.__qualname__
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
     if " at 0x" in text or " object at " in text:
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
