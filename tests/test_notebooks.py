@@ -4,13 +4,20 @@ Standard error is left out of the comparison: it holds log lines and tracebacks 
 file names (a kernel's temporary cell files) change on every run.
 """
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 
-from tutorial.notebooks import execute, text_outputs
-from tutorial.steps import NOTEBOOKS_DIR, all_steps
+from tutorial.notebooks import ThisInterpreterKernel, execute, text_outputs
+from tutorial.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps, get_step
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 COMPARED = ["stdout", "results", "errors"]
@@ -48,3 +55,85 @@ def test_notebook_starts_with_the_one_line_bootstrap(path):
         f"from tutorial.notebook import start; start({int(path.name[:2])})",
         "%load_ext django_extensions.management.notebook_extension",
     ]
+
+
+def test_executed_notebooks_store_no_timestamps(executed):
+    metadata = [cell.metadata for notebook in executed.values() for cell in notebook.cells]
+
+    assert not [entry for entry in metadata if "execution" in entry]
+
+
+def test_the_kernel_is_this_interpreter_even_with_another_python3_installed(tmp_path, monkeypatch):
+    decoy = tmp_path / "kernels" / "python3"
+    decoy.mkdir(parents=True)
+    (decoy / "kernel.json").write_text(
+        json.dumps(
+            {"argv": ["/elsewhere/python", "-m", "ipykernel_launcher"], "language": "python"}
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == "/elsewhere/python"
+    assert ThisInterpreterKernel(kernel_name="python3").kernel_spec.argv[0] == sys.executable
+
+
+def run_python(code, cwd=REPO_ROOT):
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_start_loads_one_step_per_kernel_and_removes_its_scratch_database():
+    completed = run_python(
+        """
+        import os
+        from tutorial.notebook import start
+        start(1)
+        start("01_setup")
+        print("DATABASE", os.environ["SQLITE_PATH"])
+        try:
+            start(2)
+        except RuntimeError as error:
+            print("REFUSED", error)
+        """
+    )
+    printed = completed.stdout.splitlines()
+
+    assert completed.returncode == 0, completed.stderr
+    assert printed[:2] == [
+        "Step 1 (steps/01_setup) is loaded, on a scratch database.",
+        "Step 1 (steps/01_setup) is already loaded.",
+    ]
+    assert "restart it for another step" in printed[3]
+    assert not Path(printed[2].removeprefix("DATABASE ")).parent.exists()
+
+
+def test_start_refuses_the_steps_own_database():
+    database = get_step(2).database
+    existed = database.exists()
+    completed = run_python(
+        f"from tutorial.notebook import start; start(2, database={str(database)!r})"
+    )
+
+    assert "is the learner's database" in completed.stderr
+    assert database.exists() == existed
+
+
+def step_files(number):
+    """A step's files, apart from the bytecode Python writes when it imports them."""
+    return sorted(p for p in get_step(number).path.rglob("*") if "__pycache__" not in p.parts)
+
+
+def test_a_database_named_by_the_reader_is_kept_in_the_readers_folder(tmp_path):
+    before = step_files(1)
+    completed = run_python(
+        "from tutorial.notebook import start; start(1, database='kept.sqlite3')", cwd=tmp_path
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "kept.sqlite3").stat().st_size > 0
+    assert step_files(1) == before

@@ -18,6 +18,7 @@ def register(subparsers):
     parser.set_defaults(run=tour)
 
     parser = subparsers.add_parser("notebooks", help="re-execute every notebook and save it")
+    parser.add_argument("steps", nargs="*", metavar="N", help="only these steps' notebooks")
     parser.set_defaults(run=execute_notebooks)
 
     parser = subparsers.add_parser("lab", help="open JupyterLab on notebooks/")
@@ -35,9 +36,14 @@ def tour(args):
 
 
 def execute_notebooks(args):
-    from tutorial.notebooks import execute
+    from tutorial.notebooks import NoNotebook, execute, notebook_paths
 
-    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+    try:
+        paths = notebook_paths(args.steps)
+    except NoNotebook as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in paths:
         execute(path, save=True)
         print(f"executed and saved {path.relative_to(NOTEBOOKS_DIR.parent)}")
 

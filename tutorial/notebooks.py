@@ -1,18 +1,58 @@
 """Execute the notebooks with nbclient, and compare what they print with what is stored."""
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import default
+
+from tutorial.steps import NOTEBOOKS_DIR, get_step
 
 TIMEOUT_SECONDS = 60
+
+
+class NoNotebook(LookupError):
+    """Raised for a step that has no notebook."""
+
+
+def notebook_paths(steps=()):
+    """The notebooks of the given steps (numbers or names), or all of them."""
+    every = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+    if not steps:
+        return every
+    paths = []
+    for step in map(get_step, steps):
+        found = [path for path in every if path.name.startswith(f"{step.number:02d}_")]
+        if not found:
+            raise NoNotebook(f"{step} has no notebook in {NOTEBOOKS_DIR.name}/")
+        paths += found
+    return paths
+
+
+class ThisInterpreterKernel(AsyncKernelManager):
+    """Starts this interpreter's own ipykernel.
+
+    No kernel directory is searched, so a ``python3`` kernel installed for the user or
+    the system (another interpreter, without Django) can never stand in for it.
+    """
+
+    @default("kernel_spec_manager")
+    def _kernel_spec_manager_default(self):
+        return KernelSpecManager(kernel_dirs=[])
 
 
 def execute(path, save=False):
     """Run every cell of a notebook in a fresh kernel; return the executed notebook."""
     notebook = nbformat.read(path, as_version=4)
+    # Cell timestamps would change the saved file on every run: store none.
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
     client = NotebookClient(
         notebook,
-        timeout=TIMEOUT_SECONDS,
+        kernel_manager_class=ThisInterpreterKernel,
         kernel_name="python3",
+        record_timing=False,
+        timeout=TIMEOUT_SECONDS,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
