@@ -142,7 +142,11 @@ EXTRA_FILES = {
         "from orders.events import order_shipped\n"
         "\n"
         "\n"
-        '@receiver(order_shipped, dispatch_uid="pack")\n'
+        "class Courier:\n"
+        "    pass\n"
+        "\n"
+        "\n"
+        '@receiver(order_shipped, sender=Courier, dispatch_uid="pack")\n'
         "def pack_parcel(sender, **kwargs):\n"
         '    return "packed"\n'
     ),
@@ -183,8 +187,8 @@ def test_a_project_signal_is_named_after_the_module_that_creates_it(step_copy):
         {
             "signal": "orders.events.order_shipped",
             "receiver": "products.shipping.pack_parcel",
-            "location": "products/shipping.py:6",
-            "sender": "any",
+            "location": "products/shipping.py:10",
+            "sender": "Courier",
             "dispatch_uid": "pack",
             "ref": "weak",
             "kind": "sync",

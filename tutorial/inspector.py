@@ -4,6 +4,7 @@ django-extensions' ``list_signals`` shows model signals only and breaks on Djang
 this works from the receivers themselves, on Django 5.2 and 6.x.
 """
 
+import sys
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -83,8 +84,17 @@ def receivers_table(include_empty=False):
 
 
 def known_senders():
-    """Objects that are commonly senders, by id: Django 5.2 keeps only the id."""
+    """Objects that may be senders, by id: Django 5.2 keeps only the sender's id.
+
+    Whatever a loaded module holds at its top level (a class of the project's own, say),
+    overridden by the usual senders: models, app configs and request handlers.
+    """
     candidates = [
+        *(
+            value
+            for module in sys.modules.copy().values()
+            for value in getattr(module, "__dict__", {}).copy().values()
+        ),
         *apps.get_models(include_auto_created=True),
         *apps.get_app_configs(),
         *HANDLER_CLASSES,
@@ -96,8 +106,10 @@ def describe(signal_name, connection, senders):
     if connection.sender_id is None:
         sender = "any"
     else:
-        resolved = connection.sender or senders.get(connection.sender_id)
-        sender = sender_name(resolved) if resolved is not None else "(an object no longer known)"
+        resolved = connection.sender
+        if resolved is None:
+            resolved = senders.get(connection.sender_id)
+        sender = sender_name(resolved) if resolved is not None else "(an object we cannot name)"
     return ReceiverRow(
         signal=signal_name,
         receiver=callable_name(connection.receiver),
