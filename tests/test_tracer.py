@@ -229,6 +229,7 @@ result["events"] = [
     for e in trace.events
 ]
 result["queryset"] = [trace.events[-1].arguments["orders"], len(queries)]
+result["text"], result["html"] = str(trace), trace._repr_html_()
 
 async def on_outer_async(sender, **kwargs): return "async seen"
 outer.connect(on_outer_async)
@@ -253,6 +254,11 @@ def test_nested_sends_are_indented_and_ignored_ones_add_no_calls(edges):
         ["inner", 1, ["on_inner"]],
         ["inner", 0, ["on_inner"]],
     ]
+
+
+def test_text_and_html_show_the_nesting(edges):
+    assert "\n2    __main__.inner" in edges["text"]
+    assert "<code>&nbsp;&nbsp;__main__.inner</code>" in edges["html"]
 
 
 def test_a_queryset_argument_is_shown_without_running_it(edges):

@@ -15,7 +15,14 @@ def text_table(headers, rows):
 def html_table(headers, rows):
     head = "".join(f"<th>{escape(str(header))}</th>" for header in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td><code>{escape(str(cell))}</code></td>" for cell in row) + "</tr>"
+        "<tr>" + "".join(f"<td><code>{html_cell(cell)}</code></td>" for cell in row) + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_cell(cell):
+    """Escaped text whose leading spaces survive HTML: they show a nested send's depth."""
+    text = str(cell)
+    indent = len(text) - len(text.lstrip(" "))
+    return "&nbsp;" * indent + escape(text[indent:])
