@@ -12,13 +12,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
-LEFT_OUT = "not course_only and not browser"
-# Which README heading explains what each test module checks; the default is below.
+# Markers of tests that a correct learner project may fail, and why they are left out.
+LEFT_OUT_REASONS = {
+    "course_only": (
+        "about details a correct project may do differently "
+        "(exact query counts, log wording, the demo data, page markup)"
+    ),
+    "browser": "which the course runs in Chromium against its own pages (make test-browser)",
+}
+LEFT_OUT = " and ".join(f"not {marker}" for marker in LEFT_OUT_REASONS)
+# The README heading that teaches what each test module checks. A test is sent to the
+# README of the step that first has it; tests/test_docs.py keeps these headings real.
 README_SECTIONS = {
     "test_setup": "The code that changed",
     "test_models": "The code that changed",
@@ -35,8 +45,13 @@ README_SECTIONS = {
     "test_comments": "Email the author after the comment is committed",
 }
 DEFAULT_SECTION = "The code that changed"
-# pytest's rewritten assertion: "assert <what happened> == <what was expected>".
-COMPARISON = re.compile(r"^\s*(?:AssertionError: )?assert (.+) == (.+)$")
+SETTINGS_IN_MANAGE_PY = re.compile(
+    r"""["']DJANGO_SETTINGS_MODULE["']\s*(?:,|\]\s*=)\s*["']([\w.]+)["']"""
+)
+# pytest's rewritten assertion; the steps' tests write "assert <actual> == <expected>".
+COMPARISON = re.compile(r"^assert (.+) == (.+)$")
+NOT_RAISED = re.compile(r"^Failed: DID NOT RAISE (?:<class ')?(?:[\w.]+\.)?(\w+)'?>?$")
+SHOWN_CHARACTERS = 120
 PROBE = r"""
 import json, sys, traceback
 project = sys.argv[1]
@@ -48,11 +63,12 @@ try:
 except BaseException as error:
     if isinstance(error, SyntaxError):
         where = (error.filename, error.lineno)
+        message = error.msg
     else:
         frames = traceback.extract_tb(error.__traceback__)
-        ours = [f for f in frames if f.filename.startswith(project)] or frames
-        where = (ours[-1].filename, ours[-1].lineno) if ours else ("?", 0)
-    message = error.msg if isinstance(error, SyntaxError) else str(error)
+        ours = [frame for frame in frames if frame.filename.startswith(project)]
+        where = (ours[-1].filename, ours[-1].lineno) if ours else (None, None)
+        message = str(error)
     print(json.dumps({"type": type(error).__name__, "message": message,
                       "file": where[0], "line": where[1]}))
     sys.exit(1)
@@ -61,6 +77,34 @@ except BaseException as error:
 
 class CheckError(Exception):
     """Bad input: one line for the learner, exit status 2."""
+
+
+@dataclass
+class Behaviour:
+    """One test of the step, as the learner sees it."""
+
+    nodeid: str
+    doc: str = ""
+    failures: list = field(default_factory=list)  # the plugin's records, first one shown
+
+    @property
+    def passed(self):
+        return not self.failures
+
+    @property
+    def module(self):
+        return Path(self.nodeid.split("::")[0]).stem
+
+    @property
+    def function(self):
+        return self.nodeid.split("::")[-1].partition("[")[0]
+
+    def describe(self):
+        if "::" not in self.nodeid:
+            return f"the tests in {self.module}.py load"
+        parameters = self.nodeid.partition("[")[2]
+        words = self.function.removeprefix("test_").replace("_", " ")
+        return f"{words} [{parameters}" if parameters else words
 
 
 def register(subparsers):
@@ -102,15 +146,18 @@ def find_project(path):
 def choose_settings(project, requested):
     if requested:
         return requested
-    manage = (project / "manage.py").read_text(errors="replace")
-    found = re.search(r"DJANGO_SETTINGS_MODULE['\"],\s*['\"]([\w.]+)['\"]", manage)
-    settings_module = found.group(1) if found else None
-    if settings_module != EXPECTED_SETTINGS:
+    found = SETTINGS_IN_MANAGE_PY.search((project / "manage.py").read_text(errors="replace"))
+    if not found:
         raise CheckError(
-            f"your manage.py uses settings {settings_module!r}, but the steps use "
-            f"{EXPECTED_SETTINGS!r}; if yours is on purpose, add --settings {settings_module}"
+            "your manage.py does not set DJANGO_SETTINGS_MODULE; "
+            f"name your settings module with --settings, for example --settings {EXPECTED_SETTINGS}"
         )
-    return settings_module
+    if found.group(1) != EXPECTED_SETTINGS:
+        raise CheckError(
+            f"your manage.py uses settings {found.group(1)!r}, but the steps use "
+            f"{EXPECTED_SETTINGS!r}; if yours is on purpose, add --settings {found.group(1)}"
+        )
+    return EXPECTED_SETTINGS
 
 
 def project_environment(project, settings_module, scratch):
@@ -119,6 +166,7 @@ def project_environment(project, settings_module, scratch):
         DJANGO_SETTINGS_MODULE=settings_module,
         SQLITE_PATH=str(scratch / "scratch.sqlite3"),
         PYTHONDONTWRITEBYTECODE="1",
+        # The repository comes last, only for the report plugin (tutorial.check_report).
         PYTHONPATH=os.pathsep.join([str(project), str(REPO_ROOT)]),
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),
     )
@@ -139,25 +187,29 @@ def probe_import(project, environ, scratch):
     try:
         error = json.loads(result.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        raise CheckError(f"your project fails to start: {result.stderr.strip()[-300:]}") from None
-    location = relative_to(project, error["file"])
-    raise CheckError(
-        f"your project fails to import: {error['type']}: {error['message']} "
-        f"({location}, line {error['line']})"
-    )
+        raise CheckError(f"your project fails to start: {last_line(result.stderr)}") from None
+    problem = f"your project fails to import: {error['type']}: {error['message']}"
+    if error["file"]:
+        problem += f" ({relative_to(project, error['file'])}, line {error['line']})"
+    raise CheckError(problem)
 
 
 def relative_to(project, filename):
     try:
-        return str(Path(filename).resolve().relative_to(project))
+        return Path(filename).resolve().relative_to(project).as_posix()
     except ValueError:
         return filename
+
+
+def last_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return shorten(lines[-1]) if lines else "no output"
 
 
 def run_step_tests(step, project, environ, scratch):
     shutil.copytree(step.path / "tests", scratch / "tests")
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
-    subprocess.run(
+    completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check_report", "-m", LEFT_OUT],
         cwd=scratch,
         env=environ,
@@ -166,75 +218,124 @@ def run_step_tests(step, project, environ, scratch):
     )
     report_file = Path(environ["CHECK_REPORT_FILE"])
     if not report_file.exists():
-        raise CheckError("the tests did not run at all; run `make test-step-N` to see why")
+        output = completed.stderr or completed.stdout
+        raise CheckError(f"step {step.number}'s tests could not start: {last_line(output)}")
     return [json.loads(line) for line in report_file.read_text().splitlines()]
 
 
 def write_pytest_ini(step, project, settings_module, scratch):
     config = configparser.ConfigParser(interpolation=None)
+    config.optionxform = str  # keep DJANGO_SETTINGS_MODULE in capitals
     config.read(step.path / "pytest.ini")
     config["pytest"]["DJANGO_SETTINGS_MODULE"] = settings_module
     config["pytest"]["pythonpath"] = str(project)
+    # Full values in assertion messages: the report shortens them itself.
+    config["pytest"]["verbosity_assertions"] = "2"
     with open(scratch / "pytest.ini", "w") as ini:
         config.write(ini)
 
 
-def report(step, project, records):
-    print(f"Checking {project} against step {step.number} ({step})\n")
-    passed = failed = 0
+def behaviours(records):
+    """One Behaviour per test, in run order; a failed setup, call or teardown fails it."""
+    found = {}
     for record in records:
         if record["kind"] == "deselected":
             continue
-        ok = record["kind"] == "test" and record["outcome"] == "passed"
-        passed, failed = passed + ok, failed + (not ok)
-        print(f"  {'PASS' if ok else 'FAIL'}  {describe(record)}")
-        if not ok:
-            print_failure(step, record)
-    left_out = sum(record["kind"] == "deselected" for record in records)
+        behaviour = found.setdefault(record["nodeid"], Behaviour(record["nodeid"]))
+        behaviour.doc = record.get("doc", "")
+        if not record.get("passed", False):
+            behaviour.failures.append(record)
+    return list(found.values())
+
+
+def left_out_counts(records):
+    counts = dict.fromkeys(LEFT_OUT_REASONS, 0)
+    for record in records:
+        if record["kind"] == "deselected":
+            marker = next(marker for marker in LEFT_OUT_REASONS if marker in record["markers"])
+            counts[marker] += 1
+    return counts
+
+
+def report(step, project, records):
+    print(f"Checking {project} against step {step.number} ({step})\n")
+    results = behaviours(records)
+    for behaviour in results:
+        print(f"  {'PASS' if behaviour.passed else 'FAIL'}  {behaviour.describe()}")
+        if not behaviour.passed:
+            print_failure(step, behaviour)
+    left_out = {marker: count for marker, count in left_out_counts(records).items() if count}
     if left_out:
-        print(
-            f"\nLeft out {left_out} course-only tests: they pin details your project may do "
-            "differently (exact query counts, log wording, the demo data, page markup)."
-        )
+        print()
+    for marker, count in left_out.items():
+        tests = "test" if count == 1 else "tests"
+        print(f"Left out {count} {marker.replace('_', '-')} {tests}, {LEFT_OUT_REASONS[marker]}.")
+    failed = sum(not behaviour.passed for behaviour in results)
     verdict = "your project behaves like the step" if not failed else "not there yet"
-    print(f"\nResult: {passed} passed, {failed} failed: {verdict}.")
+    print(f"\nResult: {len(results) - failed} passed, {failed} failed: {verdict}.")
     return 1 if failed else 0
 
 
-def describe(record):
-    if record["kind"] == "collect_error":
-        return f"load {record['nodeid']}"
-    first_line = record["doc"].splitlines()[0] if record["doc"] else ""
-    name = record["nodeid"].split("::")[-1]
-    test_name, _, parameters = name.partition("[")
-    words = first_line or test_name.removeprefix("test_").replace("_", " ")
-    return f"{words} [{parameters}" if parameters else words
+def print_failure(step, behaviour):
+    failure = behaviour.failures[0]
+    if failure.get("statement"):
+        print(f"        {'in test:':<9} {shorten(failure['statement'])}")
+    for label, text in explain(failure["message"]):
+        print(f"        {label + ':':<9} {text}")
+    if behaviour.doc:
+        print(f"        {'why:':<9} {shorten(behaviour.doc.splitlines()[0])}")
+    teaching_step = step_that_teaches(behaviour, step)
+    section = readme_section(teaching_step, behaviour.module)
+    print(f'        {"reread:":<9} {teaching_step}/README.md, "{section}"')
 
 
-def print_failure(step, record):
-    lines = record["message"].strip().splitlines() or ["failed"]
-    hint = lines[0].removeprefix("AssertionError: ")
-    comparison = next(filter(None, (COMPARISON.search(line) for line in lines)), None)
-    if not hint.startswith("assert "):
-        label = "note:" if comparison else "happened:"
-        print(f"        {label:<9} {hint[:200]}")
-    if comparison:
-        print(f"        expected: {comparison.group(2)}")
-        print(f"        happened: {comparison.group(1)}")
-    module = Path(record["nodeid"].split("::")[0]).stem
-    teaching_step = step_that_introduced(module, step)
-    print(f'        reread:   {teaching_step}/README.md, "{readme_section(teaching_step, module)}"')
+def explain(message):
+    """Turn pytest's crash message into (label, text) lines a learner can read."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()] or ["failed"]
+    not_raised = NOT_RAISED.match(lines[0])
+    if not_raised:
+        raised = not_raised.group(1)
+        return [("expected", f"{raised} is raised"), ("happened", "nothing was raised")]
+    if lines[0].startswith("AssertionError: assert "):
+        # pytest's own prefix on some comparisons (strings), not a message from the test.
+        lines[0] = lines[0].removeprefix("AssertionError: ")
+    explained = []
+    if lines[0].startswith("AssertionError: "):
+        # The test's own message says what went wrong, often with a hint.
+        explained.append(("happened", shorten(lines.pop(0).removeprefix("AssertionError: "))))
+    if not lines or not lines[0].startswith("assert "):
+        return explained or [("happened", shorten(lines[0]))]
+    comparison = COMPARISON.match(lines[0])
+    if not comparison:
+        return explained or [("failed", shorten(lines[0]))]
+    actual, expected = comparison.groups()
+    explained = [("note", text) for _label, text in explained]
+    explained += [("expected", shorten(expected)), ("happened", shorten(actual))]
+    if max(len(actual), len(expected)) > SHOWN_CHARACTERS:
+        explained += [("where", shorten(line)) for line in lines[1:2] if not line.startswith("+")]
+    return explained
 
 
-def step_that_introduced(module, step):
-    """The earliest step whose tests have this module: its README teaches the behaviour."""
-    return next(
-        (earlier for earlier in all_steps() if (earlier.path / "tests" / f"{module}.py").exists()),
-        step,
-    )
+def shorten(text):
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def step_that_teaches(behaviour, step):
+    """The earliest step whose tests have this test: its README teaches the behaviour."""
+    definition = re.compile(rf"^\s*(?:async\s+)?def {re.escape(behaviour.function)}\(", re.M)
+    for earlier in all_steps():
+        module = earlier.path / "tests" / f"{behaviour.module}.py"
+        if earlier.number <= step.number and module.exists():
+            if "::" not in behaviour.nodeid or definition.search(module.read_text()):
+                return earlier
+    return step
+
+
+def readme_headings(step):
+    return re.findall(r"^#{2,4} (.+?)\s*$", (step.path / "README.md").read_text(), re.M)
 
 
 def readme_section(step, module):
     section = README_SECTIONS.get(module, DEFAULT_SECTION)
-    readme = (step.path / "README.md").read_text()
-    return section if section in readme else DEFAULT_SECTION
+    return section if section in readme_headings(step) else DEFAULT_SECTION

@@ -1,10 +1,12 @@
-"""A pytest plugin for ``tutorial check``: one JSON line per test, read back by check.py.
+"""A pytest plugin for ``tutorial check``: one JSON line per event, read back by check.py.
 
-Loaded with ``-p tutorial.check_report``; writes to the file named by CHECK_REPORT_FILE.
+Loaded with ``-p tutorial.check_report``; appends to the file named by CHECK_REPORT_FILE.
 """
 
 import json
 import os
+
+docstrings = {}
 
 
 def write(record):
@@ -12,9 +14,14 @@ def write(record):
         report.write(json.dumps(record) + "\n")
 
 
+def pytest_itemcollected(item):
+    docstrings[item.nodeid] = (getattr(item.obj, "__doc__", None) or "").strip()
+
+
 def pytest_deselected(items):
     for item in items:
-        write({"kind": "deselected", "nodeid": item.nodeid})
+        markers = sorted({mark.name for mark in item.iter_markers()})
+        write({"kind": "deselected", "nodeid": item.nodeid, "markers": markers})
 
 
 def pytest_collectreport(report):
@@ -22,24 +29,17 @@ def pytest_collectreport(report):
         write({"kind": "collect_error", "nodeid": report.nodeid, "message": crash_message(report)})
 
 
-docstrings = {}
-
-
-def pytest_itemcollected(item):
-    docstrings[item.nodeid] = (getattr(item.obj, "__doc__", None) or "").strip()
-
-
 def pytest_runtest_logreport(report):
+    # A test passes when its call passes; setup or teardown only report when they fail.
     if report.when == "call" or report.failed:
-        doc = docstrings.get(report.nodeid, "")
         write(
             {
                 "kind": "test",
                 "nodeid": report.nodeid,
-                "when": report.when,
-                "outcome": report.outcome,
-                "doc": doc,
+                "passed": report.passed,
+                "doc": docstrings.get(report.nodeid, ""),
                 "message": crash_message(report) if report.failed else "",
+                "statement": failing_statement(report) if report.failed else "",
             }
         )
 
@@ -49,3 +49,11 @@ def crash_message(report):
     if crash is not None:
         return crash.message
     return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+
+
+def failing_statement(report):
+    """The line of the test itself that failed, which pytest marks with '>'."""
+    entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
+    lines = getattr(entries[0], "lines", []) if entries else []
+    statement = next((line[1:].strip() for line in lines if line.startswith(">")), "")
+    return statement.removesuffix(", (")  # an assert whose message follows on the next lines
