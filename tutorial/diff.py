@@ -41,13 +41,13 @@ def show_diff(args):
 
 def unified_diff(previous, step, path):
     old, new = previous.path / path, step.path / path
-    return difflib.unified_diff(
-        read_lines(old),
-        read_lines(new),
-        fromfile=f"{previous}/{path}" if old.exists() else "/dev/null",
-        tofile=f"{step}/{path}" if new.exists() else "/dev/null",
-        lineterm="",
+    old_name = f"{previous}/{path}" if old.exists() else "/dev/null"
+    new_name = f"{step}/{path}" if new.exists() else "/dev/null"
+    lines = difflib.unified_diff(
+        read_lines(old), read_lines(new), fromfile=old_name, tofile=new_name, lineterm=""
     )
+    # An empty file added or removed has no hunk, but it still changed.
+    return list(lines) or [f"--- {old_name}", f"+++ {new_name}"]
 
 
 def read_lines(path):

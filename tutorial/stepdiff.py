@@ -1,15 +1,24 @@
 """Which files differ between two step folders, and how."""
 
 import filecmp
-from pathlib import Path
+from fnmatch import fnmatch
+from pathlib import PurePosixPath
 
-IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".ruff_cache"}
-IGNORED_SUFFIXES = (".pyc", ".sqlite3", ".sqlite3-journal")
+# Databases (with SQLite's -journal, -wal and -shm files), caches and bytecode: never code.
+IGNORED = [
+    "*.sqlite3",
+    "*.sqlite3-*",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+]
 
 
 def is_ignored(relative_path):
-    parts = Path(relative_path).parts
-    return any(part in IGNORED_NAMES for part in parts) or relative_path.endswith(IGNORED_SUFFIXES)
+    parts = PurePosixPath(relative_path).parts
+    return any(fnmatch(part, pattern) for part in parts for pattern in IGNORED)
 
 
 def step_files(folder):

@@ -1,0 +1,116 @@
+"""`python -m tutorial diff N` and the file comparison it shares with the doc tests."""
+
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+from conftest import run_tutorial
+
+from tutorial.stepdiff import changed_files
+from tutorial.steps import REPO_ROOT
+
+
+def write(folder, files):
+    for relative_path, text in files.items():
+        path = folder / relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+NOISE = {
+    "db.sqlite3": "data",
+    "db.sqlite3-journal": "data",
+    "db.sqlite3-wal": "data",
+    "shop/__pycache__/models.cpython-311.pyc": "bytecode",
+    ".pytest_cache/v/cache/lastfailed": "{}",
+    ".ipynb_checkpoints/scratch-checkpoint.ipynb": "{}",
+}
+
+
+@pytest.fixture
+def two_steps(tmp_path):
+    """Two step folders that differ in code and, differently, in databases and caches."""
+    write(
+        tmp_path / "01_first",
+        {"manage.py": "", "shop/models.py": "stock = 1\n", "shop/old.py": "", **NOISE},
+    )
+    write(
+        tmp_path / "02_second",
+        {"manage.py": "", "shop/models.py": "stock = 2\n", "shop/new.py": ""}
+        | {path: text + " changed" for path, text in NOISE.items()},
+    )
+    return tmp_path
+
+
+def test_changed_files_leave_out_databases_and_caches(two_steps):
+    changes = changed_files(two_steps / "01_first", two_steps / "02_second")
+
+    assert changes == {
+        "shop/models.py": "changed",
+        "shop/new.py": "added",
+        "shop/old.py": "removed",
+    }
+
+
+def test_every_file_of_a_first_step_is_new(two_steps):
+    changes = changed_files(None, two_steps / "01_first")
+
+    assert changes == {"manage.py": "added", "shop/models.py": "added", "shop/old.py": "added"}
+
+
+def test_stat_lists_each_file_with_how_it_changed(two_steps):
+    result = run_tutorial("diff", "2", "--stat", env={"TUTORIAL_STEPS_DIR": str(two_steps)})
+
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == [
+        "changed  shop/models.py",
+        "added    shop/new.py",
+        "removed  shop/old.py",
+        "3 files changed from steps/01_first to steps/02_second",
+    ]
+
+
+def test_piped_output_is_a_plain_unified_diff(two_steps):
+    result = run_tutorial("diff", "2", env={"TUTORIAL_STEPS_DIR": str(two_steps)})
+
+    assert result.returncode == 0
+    models_diff = "--- steps/01_first/shop/models.py\n+++ steps/02_second/shop/models.py\n"
+    assert models_diff in result.stdout
+    assert "-stock = 1\n+stock = 2\n" in result.stdout
+    assert "--- /dev/null\n+++ steps/02_second/shop/new.py" in result.stdout
+    assert "\033[" not in result.stdout
+
+
+def test_a_terminal_gets_colours(two_steps):
+    output = run_on_a_terminal("diff", "2", env={"TUTORIAL_STEPS_DIR": str(two_steps)})
+
+    assert "\033[31m-stock = 1\033[0m" in output
+    assert "\033[32m+stock = 2\033[0m" in output
+
+
+def run_on_a_terminal(*arguments, env):
+    """Run the CLI with its standard output on a pseudo-terminal; return what it printed."""
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "tutorial", *arguments],
+            cwd=REPO_ROOT,
+            env={**os.environ, **env},
+            stdout=follower,
+            timeout=60,
+        )
+    finally:
+        os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # Linux reports the closed terminal as EIO
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
