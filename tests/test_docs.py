@@ -4,13 +4,17 @@ import re
 
 import pytest
 
+from tutorial.check import DEFAULT_SECTION, README_SECTIONS, Behaviour, step_that_teaches
 from tutorial.cli import command_names
 from tutorial.stepdiff import changed_files
 from tutorial.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps
 
 STEPS = all_steps()
 STEP_IDS = [step.name for step in STEPS]
-READMES = [REPO_ROOT / "README.md"] + [step.path / "README.md" for step in STEPS]
+TOP_README = REPO_ROOT / "README.md"
+# Every README by the name a reader knows it by.
+READMES = {"README.md": TOP_README}
+READMES |= {f"{step}/README.md": step.path / "README.md" for step in STEPS}
 REQUIRED_SECTIONS = [
     "## What this step builds",
     "## Get here from the previous step",
@@ -19,8 +23,10 @@ REQUIRED_SECTIONS = [
     "## Run it",
     "## Differences from the article",
 ]
-FENCED_BLOCK = re.compile(r"^```[a-z]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
-PATH_COMMENT = re.compile(r"# ([\w./-]+\.(?:py|html|json|ini|txt|cfg))\n")
+FENCED_BLOCK = re.compile(r"^```[\w-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PATH_COMMENT = re.compile(r"# ([\w.-]+(?:/[\w.-]+)*\.\w+)\n")
+FILE_BULLET = re.compile(r"- `([^`]+)`(?: \((added|removed)\))?")
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
 
 def readme(step):
@@ -34,20 +40,31 @@ def section(text, heading):
     return text[start:] if following == -1 else text[start:following]
 
 
-def path_excerpts(step):
-    for block in FENCED_BLOCK.findall(readme(step)):
-        first_line = PATH_COMMENT.match(block)
-        if first_line:
-            yield first_line.group(1), block[first_line.end() :]
+def code_in(text):
+    """Everything a reader would type: fenced blocks and inline code spans."""
+    return FENCED_BLOCK.findall(text) + INLINE_CODE.findall(FENCED_BLOCK.sub("", text))
 
 
 @pytest.mark.parametrize("step", STEPS, ids=STEP_IDS)
 def test_readme_has_every_section(step):
-    text = readme(step)
+    lines = readme(step).splitlines()
 
-    missing = [heading for heading in REQUIRED_SECTIONS if heading not in text]
+    missing = [heading for heading in REQUIRED_SECTIONS if heading not in lines]
 
-    assert not missing, f"{step}/README.md lacks {missing}"
+    assert not missing, f"{step}/README.md lacks the headings {missing}"
+
+
+def path_excerpts(step):
+    """(block number, path, code) for each fenced block that starts with a path comment."""
+    for number, block in enumerate(FENCED_BLOCK.findall(readme(step)), start=1):
+        first_line = PATH_COMMENT.fullmatch(block.partition("\n")[0] + "\n")
+        if first_line:
+            yield number, first_line.group(1), block.partition("\n")[2]
+
+
+def first_line_missing(code, source):
+    source_lines = set(source.splitlines())
+    return next((line for line in code.splitlines() if line not in source_lines), None)
 
 
 @pytest.mark.parametrize("step", STEPS, ids=STEP_IDS)
@@ -55,33 +72,59 @@ def test_code_excerpts_are_verbatim_from_the_step(step):
     excerpts = list(path_excerpts(step))
     assert excerpts or step.number == 1, f"{step}/README.md shows no code"
 
-    for relative_path, code in excerpts:
+    for number, relative_path, code in excerpts:
+        where = f"{step}/README.md, code block {number} ({relative_path})"
         source = step.path / relative_path
-        assert source.exists(), f"{step}/README.md quotes {relative_path}, which does not exist"
-        assert code in source.read_text(), (
-            f"{step}/README.md has a block for {relative_path} that is not in the file:\n{code}"
-        )
+        assert source.is_file(), f"{where}: {step}/{relative_path} does not exist"
+        if code not in source.read_text():
+            missing = first_line_missing(code, source.read_text())
+            detail = (
+                f"this line is not in the file: {missing!r}"
+                if missing is not None
+                else "every line is in the file, but not together in this order"
+            )
+            pytest.fail(f"{where} is not verbatim from {step}/{relative_path}: {detail}")
 
 
 def listed_files(step):
-    """The '## Files changed' bullets: - `path` with an optional (added)/(removed)."""
-    bullets = re.findall(
-        r"^- `([^`]+)`(?: \((added|removed)\))?$",
-        section(readme(step), "## Files changed"),
-        re.MULTILINE,
-    )
-    return {path: status or "changed" for path, status in bullets}
+    """The '## Files changed' bullets, - `path` with an optional (added)/(removed) mark."""
+    listed = {}
+    for line in section(readme(step), "## Files changed").splitlines():
+        if line.startswith("- "):
+            bullet = FILE_BULLET.fullmatch(line)
+            assert bullet, f'{step}/README.md, "Files changed": cannot read the bullet {line!r}'
+            listed[bullet.group(1)] = bullet.group(2)
+    return listed
+
+
+def expected_marks(step):
+    """What the list should hold: each differing file, marked (added)/(removed) or not at all."""
+    previous = step.previous()
+    if previous is None:
+        # Everything in the first step is new, so its list marks none of them.
+        return dict.fromkeys(changed_files(None, step.path))
+    changes = changed_files(previous.path, step.path)
+    return {path: None if status == "changed" else status for path, status in changes.items()}
 
 
 @pytest.mark.parametrize("step", STEPS, ids=STEP_IDS)
 def test_files_changed_matches_the_real_diff(step):
-    previous = step.previous()
-    real = changed_files(previous.path if previous else None, step.path)
-    if previous is None:
-        # Everything in the first step is new; its list does not mark each one "added".
-        real = dict.fromkeys(real, "changed")
+    listed, expected = listed_files(step), expected_marks(step)
 
-    assert listed_files(step) == real
+    problems = [
+        f"{path} is missing" + (f" ({expected[path]})" if expected[path] else "")
+        for path in sorted(expected.keys() - listed.keys())
+    ]
+    problems += [f"{path} did not change" for path in sorted(listed.keys() - expected.keys())]
+    problems += [
+        f"{path} should be marked ({expected[path]})" if expected[path] else f"{path} has a mark"
+        for path in sorted(listed.keys() & expected.keys())
+        if listed[path] != expected[path]
+    ]
+
+    previous = step.previous()
+    compared = f"compared with {previous}" if previous else "(the first step: every file)"
+    assert not problems, f'{step}/README.md, "Files changed" {compared}: ' + "; ".join(problems)
 
 
 def make_targets():
@@ -90,35 +133,78 @@ def make_targets():
 
 
 def target_exists(name, targets):
+    """A literal target, or a pattern target such as step-% matching step-3 or step-N."""
     return name in targets or any(
-        target.endswith("%") and name.startswith(target[:-1]) and name[len(target) - 1 :]
+        target.endswith("%") and name.startswith(target[:-1]) and len(name) > len(target) - 1
         for target in targets
     )
 
 
-@pytest.mark.parametrize("path", READMES, ids=lambda path: str(path.relative_to(REPO_ROOT)))
-def test_every_make_target_named_exists(path):
-    named = set(re.findall(r"`make ([a-z][\w-]*)", path.read_text()))
+@pytest.mark.parametrize(("name", "path"), READMES.items(), ids=READMES)
+def test_every_make_target_named_exists(name, path):
+    named = {
+        target
+        for code in code_in(path.read_text())
+        for target in re.findall(r"(?:^|\s|\()make ([a-z][\w-]*)", code, re.MULTILINE)
+    }
     targets = make_targets()
 
-    missing = sorted(name for name in named if not target_exists(name.replace("-N", "-1"), targets))
+    missing = sorted(target for target in named if not target_exists(target, targets))
 
-    assert not missing, f"{path.name} names make targets that do not exist: {missing}"
+    assert not missing, f"{name} names make targets that the Makefile lacks: {missing}"
 
 
-@pytest.mark.parametrize("path", READMES, ids=lambda path: str(path.relative_to(REPO_ROOT)))
-def test_every_tutorial_command_named_exists(path):
+@pytest.mark.parametrize(("name", "path"), READMES.items(), ids=READMES)
+def test_every_tutorial_command_named_exists(name, path):
     named = set(re.findall(r"python -m tutorial ([a-z][\w-]*)", path.read_text()))
+
     missing = sorted(named - command_names())
 
-    assert not missing, f"{path.name} names tutorial commands that do not exist: {missing}"
+    assert not missing, f"{name} names `python -m tutorial` commands that do not exist: {missing}"
 
 
 def test_top_readme_step_table_matches_the_tree():
-    table = section((REPO_ROOT / "README.md").read_text(), "## The steps")
-    named_steps = set(re.findall(r"\(steps/([\w]+)/\)", table))
-    named_notebooks = set(re.findall(r"\(notebooks/([\w.-]+\.ipynb)\)", table))
+    table = section(TOP_README.read_text(), "## The steps")
+    named_steps = set(re.findall(r"\]\(steps/([\w-]+)/?\)", table))
+    named_notebooks = set(re.findall(r"\]\(notebooks/([\w.-]+\.ipynb)\)", table))
+    steps = {step.name for step in STEPS}
     notebooks = {path.name for path in NOTEBOOKS_DIR.glob("*.ipynb")}
 
-    assert named_steps == {step.name for step in STEPS}
-    assert named_notebooks == notebooks
+    problems = [f"it lacks the step {step}" for step in sorted(steps - named_steps)]
+    problems += [f"it names {step}, which is not a step" for step in sorted(named_steps - steps)]
+    problems += [f"it lacks the notebook {book}" for book in sorted(notebooks - named_notebooks)]
+    problems += [
+        f"it names {book}, which is not in notebooks/"
+        for book in sorted(named_notebooks - notebooks)
+    ]
+    assert not problems, 'README.md, "The steps" table: ' + "; ".join(problems)
+
+
+def headings(step):
+    return re.findall(r"^#{2,4} (.+?)\s*$", readme(step), re.MULTILINE)
+
+
+def step_tests(step):
+    """Behaviour for each test function of the step, as `check` names them."""
+    for module in sorted((step.path / "tests").glob("test_*.py")):
+        for function in re.findall(r"^\s*(?:async\s+)?def (test_\w+)\(", module.read_text(), re.M):
+            yield Behaviour(f"tests/{module.name}::{function}")
+
+
+def test_check_sends_every_failure_to_a_real_readme_section():
+    """`check` points each failed test at a heading of the step that first has the test."""
+    missing = set()
+    for step in STEPS:
+        for behaviour in step_tests(step):
+            teaching = step_that_teaches(behaviour, step)
+            wanted = README_SECTIONS.get(behaviour.module, DEFAULT_SECTION)
+            if wanted not in headings(teaching):
+                missing.add(f"{teaching}/README.md lacks {wanted!r} (for {behaviour.module})")
+
+    assert not missing, "tutorial/check.py README_SECTIONS: " + "; ".join(sorted(missing))
+
+
+def test_check_names_only_test_modules_that_exist():
+    modules = {path.stem for step in STEPS for path in (step.path / "tests").glob("test_*.py")}
+
+    assert set(README_SECTIONS) <= modules, set(README_SECTIONS) - modules
