@@ -1,8 +1,4 @@
-"""Every notebook runs without error and prints what its stored outputs say it prints.
-
-Standard error is left out of the comparison: it holds log lines and tracebacks whose
-file names (a kernel's temporary cell files) change on every run.
-"""
+"""Every notebook runs without error and prints what its stored outputs say it prints."""
 
 import json
 import os
@@ -16,11 +12,11 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from tutorial.notebooks import ThisInterpreterKernel, execute, text_outputs
+from tutorial.notebooks import NotebookFailed, ThisInterpreterKernel, execute, text_outputs
 from tutorial.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps, get_step
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-COMPARED = ["stdout", "results", "errors"]
+COMPARED = ["stdout", "stderr", "results", "errors"]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +71,19 @@ def test_the_kernel_is_this_interpreter_even_with_another_python3_installed(tmp_
 
     assert KernelSpecManager().get_kernel_spec("python3").argv[0] == "/elsewhere/python"
     assert ThisInterpreterKernel(kernel_name="python3").kernel_spec.argv[0] == sys.executable
+
+
+def test_a_failing_cell_is_named_and_the_notebook_left_unsaved(tmp_path):
+    path = tmp_path / "broken.ipynb"
+    cells = [nbformat.v4.new_code_cell("total = 1"), nbformat.v4.new_code_cell("total / 0")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    saved = path.read_text()
+
+    with pytest.raises(NotebookFailed) as failure:
+        execute(path, save=True)
+
+    assert str(failure.value) == "broken.ipynb, cell [2]: ZeroDivisionError: division by zero"
+    assert path.read_text() == saved
 
 
 def run_python(code, cwd=REPO_ROOT):
