@@ -1,5 +1,6 @@
 """Commands that look inside a step: receivers, tour; and the notebooks: notebooks, lab."""
 
+import os
 import subprocess
 import sys
 
@@ -36,17 +37,28 @@ def tour(args):
 
 
 def execute_notebooks(args):
-    from tutorial.notebooks import NoNotebook, execute, notebook_paths
+    from tutorial.notebooks import NoNotebook, NotebookFailed, execute, notebook_paths
 
     try:
         paths = notebook_paths(args.steps)
     except NoNotebook as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    failed = 0
     for path in paths:
-        execute(path, save=True)
-        print(f"executed and saved {path.relative_to(NOTEBOOKS_DIR.parent)}")
+        try:
+            execute(path, save=True)
+        except NotebookFailed as error:
+            print(f"error: {error} (not saved)", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"executed and saved {path.relative_to(NOTEBOOKS_DIR.parent)}")
+    return 1 if failed else 0
 
 
 def lab(args):
-    return subprocess.call([sys.executable, "-m", "jupyter", "lab", str(NOTEBOOKS_DIR)])
+    command = [sys.executable, "-m", "jupyter", "lab", str(NOTEBOOKS_DIR)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers often run as root, where JupyterLab refuses to start without it.
+        command.append("--allow-root")
+    return subprocess.call(command)

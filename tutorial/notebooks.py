@@ -1,9 +1,15 @@
 """Execute the notebooks with nbclient, and compare what they print with what is stored."""
 
+import os
+from uuid import uuid4
+
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import ensure_dir_exists
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from traitlets import default
 
 from tutorial.steps import NOTEBOOKS_DIR, get_step
@@ -13,6 +19,10 @@ TIMEOUT_SECONDS = 60
 
 class NoNotebook(LookupError):
     """Raised for a step that has no notebook."""
+
+
+class NotebookFailed(Exception):
+    """Raised when a notebook does not run to its end; the message names the cell."""
 
 
 def notebook_paths(steps=()):
@@ -40,6 +50,22 @@ class ThisInterpreterKernel(AsyncKernelManager):
     def _kernel_spec_manager_default(self):
         return KernelSpecManager(kernel_dirs=[])
 
+    @default("transport")
+    def _transport_default(self):
+        # Local sockets where the system has them: the kernel is never reachable over
+        # TCP, and it has no reason to warn about unencrypted traffic.
+        return "tcp" if os.name == "nt" else "ipc"
+
+    @default("ip")
+    def _ip_default(self):
+        # The kernel runs in the notebook's folder: a relative socket name would point
+        # the kernel and this process at two different files.
+        if self.transport == "ipc":
+            runtime_dir = jupyter_runtime_dir()
+            ensure_dir_exists(runtime_dir, mode=0o700)
+            return os.path.join(runtime_dir, f"kernel-{uuid4()}-ipc")
+        return super()._ip_default()
+
 
 def execute(path, save=False):
     """Run every cell of a notebook in a fresh kernel; return the executed notebook."""
@@ -55,10 +81,26 @@ def execute(path, save=False):
         timeout=TIMEOUT_SECONDS,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        cell = failed_cell(notebook)
+        raise NotebookFailed(
+            f"{path.name}, cell [{cell.execution_count}]: {error.ename}: {error.evalue}"
+        ) from None
+    except (CellTimeoutError, DeadKernelError) as error:
+        raise NotebookFailed(f"{path.name}: {error}") from None
     if save:
         nbformat.write(notebook, path)
     return notebook
+
+
+def failed_cell(notebook):
+    return next(
+        cell
+        for cell in notebook.cells
+        if any(output.output_type == "error" for output in cell.get("outputs", []))
+    )
 
 
 def text_outputs(notebook):
