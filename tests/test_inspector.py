@@ -1,5 +1,6 @@
 """The signal inspector, run inside the steps, and the one place that reads Django's internals."""
 
+import re
 import shutil
 
 import pytest
@@ -130,6 +131,20 @@ def test_a_bound_method_receiver_names_its_object(inspected):
     names = {row["receiver"] for row in found["rows"]}
 
     assert "django.db.models.options.Options.setting_changed of <Options for User>" in names
+
+
+def test_migrates_copies_of_a_model_are_named_and_counted_in_one_row(inspected):
+    _step_number, found = inspected
+    rows = [tuple(row.values()) for row in found["rows"]]
+    historical = [
+        row["receiver"]
+        for row in found["rows"]
+        if "a historical model built by migrate" in row["receiver"]
+    ]
+
+    assert len(rows) == len(set(rows))
+    assert len(historical) == 1
+    assert re.search(r" \(×\d+\)$", historical[0])
 
 
 # A signal created outside any signals.py, imported by the module that receives it, and

@@ -5,7 +5,8 @@ this works from the receivers themselves, on Django 5.2 and 6.x.
 """
 
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from django.apps import apps
 from django.core.handlers.asgi import ASGIHandler
@@ -77,10 +78,19 @@ def receivers_table(include_empty=False):
             for connection in signals_compat.connections(signal)
             if connection.receiver is not None
         ]
-        rows += signal_rows
+        rows += counted(signal_rows)
         if not signal_rows:
             silent.append(name)
     return ReceiverTable(rows, silent if include_empty else ())
+
+
+def counted(rows):
+    """One row for receivers that look the same (one per model, say), with their number."""
+    counts = Counter(rows)
+    return [
+        replace(row, receiver=f"{row.receiver} (×{counts[row]})") if counts[row] > 1 else row
+        for row in counts
+    ]
 
 
 def known_senders():

@@ -10,6 +10,7 @@ from pathlib import Path
 import django
 from django.apps import AppConfig, apps
 from django.db import models
+from django.db.models.options import Options
 from django.dispatch import Signal
 
 # Modules that define Django's built-in signals, searched before anything else so
@@ -138,7 +139,15 @@ def callable_name(function):
     name = f"{module}.{getattr(function, '__qualname__', short_repr(function))}"
     if bound_to is None or inspect.ismodule(bound_to):
         return name
-    return f"{name} of {short_repr(bound_to)}"
+    return f"{name} of {bound_object_name(bound_to)}"
+
+
+def bound_object_name(value):
+    # migrate builds its own copies of the models, outside the app registry; a swappable
+    # one (User) connects to setting_changed just like the real model does.
+    if isinstance(value, Options) and value.apps is not apps:
+        return f"{short_repr(value)}, a historical model built by migrate"
+    return short_repr(value)
 
 
 def source_location(function):
