@@ -147,14 +147,27 @@ def test_migrates_copies_of_a_model_are_named_and_counted_in_one_row(inspected):
     assert re.search(r" \(×\d+\)$", historical[0])
 
 
-# A signal created outside any signals.py, imported by the module that receives it, and
-# a module that must not be imported just to look for signals.
+# A signal created outside any signals.py, imported by the module that receives it; one
+# made by a function of the project's; and a module that must not be imported just to
+# look for signals.
 EXTRA_FILES = {
-    "orders/events.py": "from django.dispatch import Signal\n\norder_shipped: Signal = Signal()\n",
+    "orders/events.py": (
+        "from django.dispatch import Signal\n"
+        "\n"
+        "order_shipped: Signal = Signal()\n"
+        "\n"
+        "\n"
+        "def shop_signal():\n"
+        "    return Signal()\n"
+    ),
+    "orders/returns.py": (
+        "from orders.events import shop_signal\n\norder_returned = shop_signal()\n"
+    ),
     "products/shipping.py": (
         "from django.dispatch import receiver\n"
         "\n"
         "from orders.events import order_shipped\n"
+        "from orders.returns import order_returned\n"
         "\n"
         "\n"
         "class Courier:\n"
@@ -164,6 +177,11 @@ EXTRA_FILES = {
         '@receiver(order_shipped, sender=Courier, dispatch_uid="pack")\n'
         "def pack_parcel(sender, **kwargs):\n"
         '    return "packed"\n'
+        "\n"
+        "\n"
+        "@receiver(order_returned)\n"
+        "def restock_parcel(sender, **kwargs):\n"
+        '    return "restocked"\n'
     ),
     "orders/fragile.py": 'raise RuntimeError("imported while looking for signals")\n',
 }
@@ -202,12 +220,21 @@ def test_a_project_signal_is_named_after_the_module_that_creates_it(step_copy):
         {
             "signal": "orders.events.order_shipped",
             "receiver": "products.shipping.pack_parcel",
-            "location": "products/shipping.py:10",
+            "location": "products/shipping.py:11",
             "sender": "Courier",
             "dispatch_uid": "pack",
             "ref": "weak",
             "kind": "sync",
-        }
+        },
+        {
+            "signal": "orders.returns.order_returned",
+            "receiver": "products.shipping.restock_parcel",
+            "location": "products/shipping.py:16",
+            "sender": "any",
+            "dispatch_uid": "-",
+            "ref": "weak",
+            "kind": "sync",
+        },
     ]
     assert found["fragile_imported"] is False
 

@@ -66,10 +66,12 @@ def other_django_modules():
 
 
 def project_modules():
-    """Each module of the project's own apps that creates a Signal, imported.
+    """Each module of the project's own apps that is loaded or creates a Signal.
 
     Modules are read before they are imported, and only those with a module-level
     ``name = ...Signal(...)`` are imported, so that looking has no other side effects.
+    Loaded modules are all searched: a signal made by a function of the project's own
+    (``name = make_signal()``) lives in one of them, since its receivers are connected.
     """
     root = project_root()
     for config in apps.get_app_configs():
@@ -77,8 +79,9 @@ def project_modules():
         if root not in app_folder.parents:
             continue
         for path in sorted(app_folder.rglob("*.py")):
-            if signal_assignments(path.read_text(encoding="utf-8")):
-                yield importlib.import_module(module_name(config, app_folder, path))
+            name = module_name(config, app_folder, path)
+            if name in sys.modules or signal_assignments(path.read_text(encoding="utf-8")):
+                yield importlib.import_module(name)
 
 
 def module_name(config, app_folder, path):
@@ -89,8 +92,9 @@ def module_name(config, app_folder, path):
 
 
 def signals_created_in(module):
+    """Names the module assigns from a call; an import never creates a name here."""
     try:
-        return signal_assignments(inspect.getsource(module))
+        return set(assigned_calls(inspect.getsource(module)))
     except (OSError, TypeError, SyntaxError):
         return set()
 
@@ -99,7 +103,12 @@ def signal_assignments(source):
     """Names assigned at module level from a call to ``Signal``, ``ModelSignal``, ``x.Signal``."""
     if "Signal(" not in source:
         return set()
-    names = set()
+    return {name for name, called in assigned_calls(source).items() if called.endswith("Signal")}
+
+
+def assigned_calls(source):
+    """Map each name assigned at module level from a call to the called name."""
+    assigned = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -107,9 +116,10 @@ def signal_assignments(source):
             targets, value = [node.target], node.value
         else:
             continue
-        if isinstance(value, ast.Call) and _called_name(value.func).endswith("Signal"):
-            names |= {target.id for target in targets if isinstance(target, ast.Name)}
-    return names
+        if isinstance(value, ast.Call):
+            called = _called_name(value.func)
+            assigned |= {target.id: called for target in targets if isinstance(target, ast.Name)}
+    return assigned
 
 
 def _called_name(function):
