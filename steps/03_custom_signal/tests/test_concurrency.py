@@ -60,6 +60,19 @@ def test_eight_posts_for_one_order_take_the_stock_once():
     assert product.quantity == 7
 
 
+def test_the_stock_is_taken_in_the_database_not_from_a_stale_copy():
+    """Another confirmation took stock after this order was read: keep its change."""
+    product = make_product(stock=10)
+    order_id = Order.objects.create(product=product, quantity=1).pk
+    order = Order.objects.select_related("product").get(pk=order_id)
+    Product.objects.filter(pk=product.pk).update(quantity=5)
+
+    order_confirmed.send(sender=Order, order=order)
+
+    product.refresh_from_db()
+    assert product.quantity == 4, "the receiver wrote back the stock it read before"
+
+
 def articles_receiver(sender, **kwargs):
     """The article's read-modify-write receiver, as written there."""
     product = sender.product

@@ -60,6 +60,20 @@ def test_eight_posts_for_one_order_take_the_stock_once():
     assert product.quantity == 7
 
 
+def test_the_stock_is_taken_in_the_database_not_from_a_stale_copy():
+    """Another confirmation took stock after this order was read: keep its change."""
+    product = make_product(stock=10)
+    order_id = Order.objects.create(product=product, quantity=1).pk
+    order = Order.objects.select_related("product").get(pk=order_id)
+    Product.objects.filter(pk=product.pk).update(quantity=5)
+
+    order.confirmed = True
+    order.save()
+
+    product.refresh_from_db()
+    assert product.quantity == 4, "the receiver wrote back the stock it read before"
+
+
 def articles_receiver(sender, instance, created, **kwargs):
     """The article's post_save receiver: read-modify-write on every new order."""
     if created:
