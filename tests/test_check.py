@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_tutorial
 
+from tutorial.check import explain
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 
@@ -202,3 +203,36 @@ def test_an_unknown_step_is_a_one_line_error():
 
     assert_one_line_error(result)
     assert result.stderr.startswith("error: there is no step '9'")
+
+
+LONG_PAGE = repr("<p>head</p>" * 30 + "<p>tail</p>")
+
+
+@pytest.mark.parametrize(
+    ("message", "expected", "happened"),
+    [
+        (
+            "AssertionError: assert 'short by 2' in 'not enough mugs (missing 2)'",
+            "contains 'short by 2'",
+            "'not enough mugs (missing 2)'",
+        ),
+        (
+            "assert 'mug in stock' in 'no mugs here'",
+            "contains 'mug in stock'",
+            "'no mugs here'",
+        ),
+        (
+            "assert 'Confirm' not in '<button>Confirm</button>'",
+            "does not contain 'Confirm'",
+            "'<button>Confirm</button>'",
+        ),
+        (
+            f"assert 'Espresso' in {LONG_PAGE}",
+            "contains 'Espresso'",
+            f"{LONG_PAGE[:118]} … {LONG_PAGE[-118:]}",
+        ),
+    ],
+    ids=["in", "needle-with-in", "not-in", "long-text"],
+)
+def test_a_failed_containment_shows_what_was_looked_for_and_where(message, expected, happened):
+    assert explain(message) == [("expected", expected), ("happened", happened)]

@@ -4,6 +4,7 @@ The learner's folder is only read: the tests run from a temporary folder, on a s
 database, without writing bytecode, and the report speaks of behaviours, not of pytest.
 """
 
+import ast
 import configparser
 import json
 import os
@@ -305,6 +306,9 @@ def explain(message):
         explained.append(("happened", shorten(lines.pop(0).removeprefix("AssertionError: "))))
     if not lines or not lines[0].startswith("assert "):
         return explained or [("happened", shorten(lines[0]))]
+    containment = explain_containment(lines[0])
+    if containment:
+        return [("note", text) for _label, text in explained] + containment
     comparison = COMPARISON.match(lines[0])
     if not comparison:
         return explained or [("failed", shorten(lines[0]))]
@@ -314,6 +318,32 @@ def explain(message):
     if max(len(actual), len(expected)) > SHOWN_CHARACTERS:
         explained += [("where", shorten(line)) for line in lines[1:2] if not line.startswith("+")]
     return explained
+
+
+def explain_containment(assertion):
+    """``assert 'needle' in 'text'``, as what was looked for and the text it was looked in."""
+    try:
+        tree = ast.parse(assertion.removeprefix("assert "), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1):
+        return None
+    if not isinstance(tree.ops[0], (ast.In, ast.NotIn)):
+        return None
+    source = assertion.removeprefix("assert ")
+    needle = ast.get_source_segment(source, tree.left)
+    text = ast.get_source_segment(source, tree.comparators[0])
+    wanted = "contains" if isinstance(tree.ops[0], ast.In) else "does not contain"
+    return [("expected", f"{wanted} {shorten(needle)}"), ("happened", shorten_middle(text))]
+
+
+def shorten_middle(text, limit=2 * SHOWN_CHARACTERS):
+    """Both ends of a long text: what is missing from it may be anywhere."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]} … {text[-half:]}"
 
 
 def shorten(text):

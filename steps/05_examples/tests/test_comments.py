@@ -70,21 +70,23 @@ def test_a_comment_is_saved_and_emails_the_author_once(
 
 
 def test_no_email_is_sent_before_the_commit(blog, mailoutbox, django_capture_on_commit_callbacks):
+    """The receiver hands the email to transaction.on_commit() instead of sending it."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         Comment.objects.create(blog=blog, **VALID_COMMENT)
 
-    assert len(callbacks) == 1
-    assert mailoutbox == []
+    assert [mail.subject for mail in mailoutbox] == [], "the email went out before the commit"
+    assert len(callbacks) == 1, "no callback waits for the commit"
 
 
 def test_a_rolled_back_comment_sends_nothing(blog, mailoutbox, django_capture_on_commit_callbacks):
+    """A comment whose transaction rolls back never existed: nobody is told about it."""
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(RuntimeError), transaction.atomic():
             Comment.objects.create(blog=blog, **VALID_COMMENT)
             raise RuntimeError("something later in the request failed")
 
     assert not Comment.objects.exists()
-    assert mailoutbox == []
+    assert [mail.subject for mail in mailoutbox] == [], "a rolled-back comment was emailed"
 
 
 def test_an_author_without_email_gets_no_mail(
@@ -129,7 +131,7 @@ def test_an_invalid_comment_shows_errors_and_saves_nothing(
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not Comment.objects.exists()
-    assert mailoutbox == []
+    assert [mail.subject for mail in mailoutbox] == [], "a rolled-back comment was emailed"
 
 
 def test_comments_loaded_from_fixtures_send_nothing(mailoutbox, django_capture_on_commit_callbacks):
