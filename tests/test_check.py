@@ -68,6 +68,7 @@ def test_the_report_says_which_tests_it_left_out_and_why(own_checks):
 
     assert "Left out 7 course-only tests, about details a correct project may do" in report
     assert "Left out 1 browser test, which the course runs in Chromium" in report
+    assert "Left out 1 article test, running the article's own receivers" in report
 
 
 @pytest.mark.parametrize("step", all_steps(), ids=lambda step: step.name)

@@ -26,6 +26,7 @@ LEFT_OUT_REASONS = {
         "(exact query counts, log wording, the demo data, page markup)"
     ),
     "browser": "which the course runs in Chromium against its own pages (make test-browser)",
+    "article": "running the article's own receivers to show where they go wrong, not yours",
 }
 LEFT_OUT = " and ".join(f"not {marker}" for marker in LEFT_OUT_REASONS)
 # The README heading that teaches what each test module checks. A test is sent to the

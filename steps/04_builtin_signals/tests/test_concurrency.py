@@ -82,6 +82,7 @@ def articles_receiver(sender, instance, created, **kwargs):
         product.save()
 
 
+@pytest.mark.article
 def test_the_articles_read_modify_write_receiver_loses_updates():
     """Each thread reads the stock, then writes back its own arithmetic: last write wins."""
     product_id = make_product(stock=10).pk

@@ -129,6 +129,7 @@ def articles_receiver(sender, instance, created, **kwargs):
         product.save()
 
 
+@pytest.mark.article
 def test_the_articles_created_receiver_takes_stock_for_unconfirmed_orders(make_order):
     product = make_order(stock=5).product
     post_save.connect(articles_receiver, sender=Order, dispatch_uid="articles_receiver")
