@@ -106,6 +106,21 @@ def test_a_receiver_that_is_never_imported_fails_the_stock_behaviour(own_checks)
     assert report.splitlines()[-1].endswith("failed: not there yet.")
 
 
+def test_an_error_raised_in_the_learners_code_names_their_file_and_line(tmp_path):
+    project = copy_of_step(2, tmp_path)
+    models = project / "orders" / "models.py"
+    source = models.read_text()
+    assert "self.product.price * self.quantity" in source
+    models.write_text(source.replace("self.product.price * self.quantity", "self.product.cost"))
+    line = next(n for n, text in enumerate(models.read_text().splitlines(), 1) if ".cost" in text)
+
+    result = check(2, project)
+
+    assert result.returncode == 1
+    assert "happened: AttributeError: 'Product' object has no attribute 'cost'" in result.stdout
+    assert f"from:     orders/models.py, line {line} (your code)" in result.stdout
+
+
 def assert_one_line_error(result):
     assert result.returncode == 2
     assert result.stdout == ""

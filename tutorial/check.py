@@ -171,6 +171,7 @@ def project_environment(project, settings_module, scratch):
         # The repository comes last, only for the report plugin (tutorial.check_report).
         PYTHONPATH=os.pathsep.join([str(project), str(REPO_ROOT)]),
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),
+        CHECK_PROJECT=str(project),
     )
     return environ
 
@@ -284,6 +285,8 @@ def print_failure(step, behaviour):
         print(f"        {'in test:':<9} {shorten(failure['statement'])}")
     for label, text in explain(failure["message"]):
         print(f"        {label + ':':<9} {text}")
+    if failure.get("location"):
+        print(f"        {'from:':<9} {failure['location']} (your code)")
     if behaviour.doc:
         print(f"        {'why:':<9} {shorten(behaviour.doc.splitlines()[0])}")
     teaching_step = step_that_teaches(behaviour, step)

@@ -1,10 +1,15 @@
 """A pytest plugin for ``tutorial check``: one JSON line per event, read back by check.py.
 
 Loaded with ``-p tutorial.check_report``; appends to the file named by CHECK_REPORT_FILE.
+CHECK_PROJECT names the learner's folder, so that an error raised in their code can be
+traced back to their own file and line.
 """
 
 import json
 import os
+from pathlib import Path
+
+import pytest
 
 docstrings = {}
 
@@ -29,6 +34,24 @@ def pytest_collectreport(report):
         write({"kind": "collect_error", "nodeid": report.nodeid, "message": crash_message(report)})
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    report.learner_location = learner_location(call.excinfo) if call.excinfo else ""
+    return report
+
+
+def learner_location(excinfo):
+    """The last frame of the traceback in the learner's own files, as "path, line N"."""
+    project = Path(os.environ["CHECK_PROJECT"])
+    location = ""
+    for entry in excinfo.traceback:
+        path = Path(str(entry.path))
+        if project in path.parents:
+            location = f"{path.relative_to(project).as_posix()}, line {entry.lineno + 1}"
+    return location
+
+
 def pytest_runtest_logreport(report):
     # A test passes when its call passes; setup or teardown only report when they fail.
     if report.when == "call" or report.failed:
@@ -40,6 +63,7 @@ def pytest_runtest_logreport(report):
                 "doc": docstrings.get(report.nodeid, ""),
                 "message": crash_message(report) if report.failed else "",
                 "statement": failing_statement(report) if report.failed else "",
+                "location": getattr(report, "learner_location", ""),
             }
         )
 
