@@ -93,10 +93,12 @@ def test_a_receiver_that_is_never_imported_fails_the_stock_behaviour(own_checks)
 
     assert result.returncode == 1
     failure = report[report.index("FAIL  confirming takes the ordered quantity from stock") :]
-    assert failure.splitlines()[1:5] == [
+    assert failure.splitlines()[1:6] == [
         "        in test:  assert stock_of(order) == 3",
         "        expected: 3",
         "        happened: 5",
+        "        why:      A confirmed order with unchanged stock means the receiver never ran: see"
+        " ready(), sender.",
         '        reread:   steps/03_custom_signal/README.md, "The code that changed"',
     ]
     assert "FAIL  the stock receiver listens for orders" in report

@@ -288,7 +288,8 @@ def print_failure(step, behaviour):
     if failure.get("location"):
         print(f"        {'from:':<9} {failure['location']} (your code)")
     if behaviour.doc:
-        print(f"        {'why:':<9} {shorten(behaviour.doc.splitlines()[0])}")
+        first_paragraph = behaviour.doc.split("\n\n")[0]
+        print(f"        {'why:':<9} {shorten(first_paragraph)}")
     teaching_step = step_that_teaches(behaviour, step)
     section = readme_section(teaching_step, behaviour.module)
     print(f'        {"reread:":<9} {teaching_step}/README.md, "{section}"')

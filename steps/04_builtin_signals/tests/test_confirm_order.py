@@ -12,6 +12,7 @@ def confirm_url(order_id):
 
 
 def test_confirming_takes_the_ordered_quantity_from_stock(client, make_order):
+    """A confirmed order with unchanged stock means the receiver never ran: see ready(), sender."""
     order = make_order(stock=5, quantity=2)
 
     response = client.post(confirm_url(order.pk))
