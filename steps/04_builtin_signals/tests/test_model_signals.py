@@ -1,5 +1,7 @@
 """Stock follows confirmation through pre_save and post_save, whoever saves the order."""
 
+import json
+
 import pytest
 from conftest import stock_of
 from django.core.management import call_command
@@ -10,6 +12,19 @@ from products.exceptions import OutOfStock
 from products.models import Product
 
 pytestmark = pytest.mark.django_db
+
+CONFIRMED_ORDER_FIXTURE = [
+    {
+        "model": "products.product",
+        "pk": 900,
+        "fields": {"name": "Milk jug", "description": "Steel", "price": "9.00", "quantity": 40},
+    },
+    {
+        "model": "orders.order",
+        "pk": 900,
+        "fields": {"product": 900, "quantity": 2, "total_price": "18.00", "confirmed": True},
+    },
+]
 
 
 def test_the_stock_receivers_listen_to_order_saves():
@@ -113,12 +128,15 @@ def test_bulk_create_sends_no_signal_so_stock_stays(make_order):
     assert product.quantity == 5
 
 
-def test_loading_a_fixture_takes_no_stock():
-    """loaddata saves with raw=True; the demo's confirmed order 1 must not take stock again."""
-    call_command("loaddata", "demo", verbosity=0)
+def test_loading_a_fixture_takes_no_stock(tmp_path):
+    """loaddata saves with raw=True: an order it loads as confirmed must not take stock again."""
+    fixture = tmp_path / "shop.json"
+    fixture.write_text(json.dumps(CONFIRMED_ORDER_FIXTURE))
 
-    assert Order.objects.get(pk=1).confirmed is True
-    assert Product.objects.get(pk=1).quantity == 40
+    call_command("loaddata", str(fixture), verbosity=0)
+
+    assert Order.objects.get(pk=900).confirmed is True
+    assert Product.objects.get(pk=900).quantity == 40
 
 
 def articles_receiver(sender, instance, created, **kwargs):
