@@ -43,7 +43,7 @@ README_SECTIONS = {
     "test_admin_confirm": "The admin",
     "test_request_signals": "Request signals",
     "test_customers": "A profile for every new user",
-    "test_signup": "A profile for every new user",
+    "test_signup": "The pages",
     "test_comments": "Email the author after the comment is committed",
 }
 DEFAULT_SECTION = "The code that changed"
