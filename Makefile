@@ -24,8 +24,8 @@ test-step-%: ## run step N's tests only, e.g. make test-step-3
 reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 	@$(TUTORIAL) reset $*
 
-check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop
-	@$(TUTORIAL) check $(STEP) $(PROJECT)
+check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1]
+	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres)
 
 diff-%: ## show what changed from step N-1 to step N (make diff-3)
 	@$(TUTORIAL) diff $*

@@ -68,6 +68,7 @@ def test_the_report_says_which_tests_it_left_out_and_why(own_checks):
 
     assert "Left out 7 course-only tests, about details a correct project may do" in report
     assert "Left out 1 browser test, which the course runs in Chromium" in report
+    assert "add --postgres to run them against row locks" in report
     assert "Left out 1 article test, running the article's own receivers" in report
 
 
@@ -121,6 +122,32 @@ def test_an_error_raised_in_the_learners_code_names_their_file_and_line(tmp_path
     assert result.returncode == 1
     assert "happened: AttributeError: 'Product' object has no attribute 'cost'" in result.stdout
     assert f"from:     orders/models.py, line {line} (your code)" in result.stdout
+
+
+@pytest.mark.postgres
+def test_a_step_passes_its_own_check_on_postgres():
+    result = check(3, get_step(3).path, "--postgres")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "on a throwaway PostgreSQL" in result.stdout.splitlines()[0]
+    assert "add --postgres" not in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("0 failed: your project behaves like the step.")
+
+
+@pytest.mark.postgres
+def test_settings_that_ignore_database_url_cannot_check_on_postgres():
+    result = check(3, LEARNER_PROJECT, "--postgres")
+
+    assert_one_line_error(result)
+    assert "your settings ignore DATABASE_URL (the database is sqlite)" in result.stderr
+
+
+def test_check_on_postgres_without_its_server_programs_says_how_to_install_them(tmp_path):
+    result = run_tutorial("check", 3, get_step(3).path, "--postgres", env={"PG_BIN": str(tmp_path)})
+
+    assert result.returncode == 3
+    assert "apt-get install postgresql" in result.stderr
+    assert result.stdout == ""
 
 
 def assert_one_line_error(result):

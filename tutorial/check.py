@@ -6,6 +6,7 @@ database, without writing bytecode, and the report speaks of behaviours, not of 
 
 import ast
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutorial.postgres import ServerProgramsMissing, throwaway_server
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -62,6 +64,8 @@ try:
     django.setup()
     from django.urls import get_resolver
     get_resolver().url_patterns
+    from django.db import connection
+    print(json.dumps({"vendor": connection.vendor}))
 except BaseException as error:
     if isinstance(error, SyntaxError):
         where = (error.filename, error.lineno)
@@ -118,6 +122,11 @@ def register(subparsers):
     parser.add_argument(
         "--settings", help=f"your settings module, if it is not {EXPECTED_SETTINGS}"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="run on a throwaway PostgreSQL server; your settings must read DATABASE_URL",
+    )
     parser.set_defaults(run=run_check)
 
 
@@ -126,14 +135,37 @@ def run_check(args):
     try:
         project = find_project(args.project)
         settings_module = choose_settings(project, args.settings)
-        with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
-            environ = project_environment(project, settings_module, Path(scratch))
-            probe_import(project, environ, Path(scratch))
-            records = run_step_tests(step, project, environ, Path(scratch))
+        with database_url(args.postgres) as url:
+            records = check_project(step, project, settings_module, url)
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return report(step, project, records)
+    except ServerProgramsMissing as missing:
+        print(missing, file=sys.stderr)
+        return 3
+    return report(step, project, records, on_postgres=args.postgres)
+
+
+@contextlib.contextmanager
+def database_url(postgres):
+    """None for the usual scratch SQLite file, or a throwaway PostgreSQL server's URL."""
+    if not postgres:
+        yield None
+        return
+    with throwaway_server() as base_url:
+        yield f"{base_url}/check"
+
+
+def check_project(step, project, settings_module, url):
+    with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
+        environ = project_environment(project, settings_module, Path(scratch), url)
+        vendor = probe_import(project, environ, Path(scratch))
+        if url and vendor != "postgresql":
+            raise CheckError(
+                f"your settings ignore DATABASE_URL (the database is {vendor}), so --postgres "
+                'cannot apply; steps/01_setup/README.md, "The code that changed", shows how'
+            )
+        return run_step_tests(step, project, environ, Path(scratch))
 
 
 def find_project(path):
@@ -162,8 +194,10 @@ def choose_settings(project, requested):
     return EXPECTED_SETTINGS
 
 
-def project_environment(project, settings_module, scratch):
+def project_environment(project, settings_module, scratch, url=None):
     environ = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    if url:
+        environ["DATABASE_URL"] = url
     environ.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         SQLITE_PATH=str(scratch / "scratch.sqlite3"),
@@ -177,7 +211,10 @@ def project_environment(project, settings_module, scratch):
 
 
 def probe_import(project, environ, scratch):
-    """Set Django up once on its own, to show an import error as the learner's own."""
+    """Set Django up once on its own, to show an import error as the learner's own.
+
+    Returns the database vendor the project's settings chose ("sqlite", "postgresql").
+    """
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(project)],
         cwd=scratch,
@@ -186,7 +223,7 @@ def probe_import(project, environ, scratch):
         text=True,
     )
     if result.returncode == 0:
-        return
+        return json.loads(result.stdout.strip().splitlines()[-1])["vendor"]
     try:
         error = json.loads(result.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -260,8 +297,9 @@ def left_out_counts(records):
     return counts
 
 
-def report(step, project, records):
-    print(f"Checking {project} against step {step.number} ({step})\n")
+def report(step, project, records, on_postgres=False):
+    database = "a throwaway PostgreSQL" if on_postgres else "a scratch SQLite database"
+    print(f"Checking {project} against step {step.number} ({step}), on {database}\n")
     results = behaviours(records)
     for behaviour in results:
         print(f"  {'PASS' if behaviour.passed else 'FAIL'}  {behaviour.describe()}")
@@ -273,6 +311,11 @@ def report(step, project, records):
     for marker, count in left_out.items():
         tests = "test" if count == 1 else "tests"
         print(f"Left out {count} {marker.replace('_', '-')} {tests}, {LEFT_OUT_REASONS[marker]}.")
+    if not on_postgres and any(behaviour.module == "test_concurrency" for behaviour in results):
+        print(
+            "The concurrency tests ran on SQLite, which lets one transaction write at a time; "
+            "add --postgres to run them against row locks."
+        )
     failed = sum(not behaviour.passed for behaviour in results)
     verdict = "your project behaves like the step" if not failed else "not there yet"
     print(f"\nResult: {len(results) - failed} passed, {failed} failed: {verdict}.")

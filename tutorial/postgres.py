@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tutorial.runner import run_test_suites, step_suite
-from tutorial.steps import all_steps, get_step
+from tutorial.runner import Suite, run_test_suites, step_suite
+from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 INSTALL_HINT = (
@@ -48,6 +48,9 @@ def test_postgres(args):
                 step_suite(step, env={"DATABASE_URL": f"{base_url}/step{step.number}"})
                 for step in steps
             ]
+            if not args.step:
+                # check --postgres starts a server of its own for each run.
+                suites.append(Suite("repository tests/", REPO_ROOT, ["tests", "-m", "postgres"]))
             for suite in suites:
                 suite.label += " on PostgreSQL"
             return run_test_suites(suites)
