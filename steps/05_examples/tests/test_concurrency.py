@@ -38,6 +38,7 @@ def make_product(stock):
 
 
 def test_twenty_orders_for_ten_items_confirm_exactly_ten():
+    """More than ten successes means two confirmations took the same item: updates were lost."""
     product = make_product(stock=10)
     orders = [Order.objects.create(product=product, quantity=1) for _ in range(20)]
 
@@ -50,6 +51,7 @@ def test_twenty_orders_for_ten_items_confirm_exactly_ten():
 
 
 def test_eight_posts_for_one_order_take_the_stock_once():
+    """The same order confirmed by eight requests at once: only one may take its stock."""
     product = make_product(stock=10)
     order = Order.objects.create(product=product, quantity=3)
 
