@@ -101,7 +101,7 @@ def test_an_author_without_email_gets_no_mail(
 
     assert response.status_code == 302
     assert Comment.objects.count() == 1
-    assert mailoutbox == []
+    assert [mail.to for mail in mailoutbox] == [], "an email went to an author with no address"
 
 
 def test_a_mail_failure_is_logged_and_the_comment_kept(
