@@ -281,3 +281,9 @@ LONG_PAGE = repr("<p>head</p>" * 30 + "<p>tail</p>")
 )
 def test_a_failed_containment_shows_what_was_looked_for_and_where(message, expected, happened):
     assert explain(message) == [("expected", expected), ("happened", happened)]
+
+
+def test_reprs_lose_their_memory_addresses():
+    message = "assert [(<function update at 0x7fcae2f06ca0>, None)] == []"
+
+    assert explain(message) == [("expected", "[]"), ("happened", "[(<function update>, None)]")]

@@ -56,6 +56,7 @@ SETTINGS_IN_MANAGE_PY = re.compile(
 COMPARISON = re.compile(r"^assert (.+) == (.+)$")
 NOT_RAISED = re.compile(r"^Failed: DID NOT RAISE (?:<class ')?(?:[\w.]+\.)?(\w+)'?>?$")
 SHOWN_CHARACTERS = 120
+MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 PROBE = r"""
 import json, sys, traceback
 project = sys.argv[1]
@@ -385,9 +386,14 @@ def explain_containment(assertion):
     return [("expected", f"{wanted} {shorten(needle)}"), ("happened", shorten_middle(text))]
 
 
+def readable(text):
+    """One line, without the memory addresses of reprs (``<function f at 0x7f...>``)."""
+    return MEMORY_ADDRESS.sub("", " ".join(text.split()))
+
+
 def shorten_middle(text, limit=2 * SHOWN_CHARACTERS):
     """Both ends of a long text: what is missing from it may be anywhere."""
-    text = " ".join(text.split())
+    text = readable(text)
     if len(text) <= limit:
         return text
     half = (limit - 3) // 2
@@ -395,7 +401,7 @@ def shorten_middle(text, limit=2 * SHOWN_CHARACTERS):
 
 
 def shorten(text):
-    text = " ".join(text.split())
+    text = readable(text)
     return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
 
 
