@@ -34,6 +34,17 @@ def without_the_receivers_import(destination):
     return project
 
 
+def with_the_exception_module_renamed(destination):
+    """The learner's step 3 with products/exceptions.py named products/errors.py."""
+    project = destination / "renamed"
+    shutil.copytree(LEARNER_PROJECT, project)
+    (project / "products" / "exceptions.py").rename(project / "products" / "errors.py")
+    for module in project.rglob("*.py"):
+        source = module.read_text()
+        module.write_text(source.replace("products.exceptions", "products.errors"))
+    return project
+
+
 @pytest.fixture(scope="module")
 def own_checks(tmp_path_factory):
     """Run the slow checks at once: every step against itself, a learner's step 3, a broken one."""
@@ -41,12 +52,15 @@ def own_checks(tmp_path_factory):
     before = {step.number: folder_state(step.path) for step in steps}
     before["learner"] = folder_state(LEARNER_PROJECT)
     broken = without_the_receivers_import(tmp_path_factory.mktemp("broken"))
-    with ThreadPoolExecutor(max_workers=len(steps) + 2) as pool:
+    renamed = with_the_exception_module_renamed(tmp_path_factory.mktemp("renamed"))
+    with ThreadPoolExecutor(max_workers=len(steps) + 3) as pool:
         learner = pool.submit(check, 3, LEARNER_PROJECT)
         unwired = pool.submit(check, 3, broken)
+        unimportable = pool.submit(check, 3, renamed)
         checked = pool.map(lambda step: check(step.number, step.path), steps)
         results = dict(zip((step.number for step in steps), checked, strict=True))
         results["learner"], results["unwired"] = learner.result(), unwired.result()
+        results["unimportable"] = unimportable.result()
     return before, results
 
 
@@ -148,6 +162,19 @@ def test_check_on_postgres_without_its_server_programs_says_how_to_install_them(
     assert result.returncode == 3
     assert "apt-get install postgresql" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_test_module_that_cannot_import_fails_alone(own_checks):
+    _before, results = own_checks
+    report = results["unimportable"].stdout.splitlines()
+
+    failure = report.index("  FAIL  the tests in test_signal_wiring.py load")
+    assert report[failure + 1] == (
+        "        happened: ModuleNotFoundError: No module named 'products.exceptions'"
+    )
+    assert [line for line in report if line.startswith("  FAIL")] == [report[failure]]
+    assert report[-1].startswith("Result: ")
+    assert int(report[-1].split()[1]) > 30, "the other modules' tests ran"
 
 
 def assert_one_line_error(result):

@@ -7,6 +7,7 @@ traced back to their own file and line.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,10 @@ def crash_message(report):
     crash = getattr(report.longrepr, "reprcrash", None)
     if crash is not None:
         return crash.message
-    return str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+    if not report.longrepr:
+        return ""
+    # A collection error's last line, without the "E   " that pytest puts before it.
+    return re.sub(r"^E\s+", "", str(report.longrepr).strip().splitlines()[-1])
 
 
 def failing_statement(report):
