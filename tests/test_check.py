@@ -45,6 +45,19 @@ def with_the_exception_module_renamed(destination):
     return project
 
 
+def with_an_environ_only_request_receiver(destination):
+    """Step 4 with the request_started receiver that requires WSGI's environ."""
+    project = copy_of_step(4, destination)
+    signals_file = project / "request_log" / "signals.py"
+    source = signals_file.read_text()
+    written_for_both = "def note_request_start(sender, environ=None, scope=None, **kwargs):"
+    assert written_for_both in source
+    signals_file.write_text(
+        source.replace(written_for_both, "def note_request_start(sender, environ, **kwargs):")
+    )
+    return project
+
+
 @pytest.fixture(scope="module")
 def own_checks(tmp_path_factory):
     """Run the slow checks at once: every step against itself, a learner's step 3, a broken one."""
@@ -53,14 +66,17 @@ def own_checks(tmp_path_factory):
     before["learner"] = folder_state(LEARNER_PROJECT)
     broken = without_the_receivers_import(tmp_path_factory.mktemp("broken"))
     renamed = with_the_exception_module_renamed(tmp_path_factory.mktemp("renamed"))
-    with ThreadPoolExecutor(max_workers=len(steps) + 3) as pool:
+    wsgi_only = with_an_environ_only_request_receiver(tmp_path_factory.mktemp("wsgi_only"))
+    with ThreadPoolExecutor(max_workers=len(steps) + 4) as pool:
         learner = pool.submit(check, 3, LEARNER_PROJECT)
         unwired = pool.submit(check, 3, broken)
         unimportable = pool.submit(check, 3, renamed)
+        environ_only = pool.submit(check, 4, wsgi_only)
         checked = pool.map(lambda step: check(step.number, step.path), steps)
         results = dict(zip((step.number for step in steps), checked, strict=True))
         results["learner"], results["unwired"] = learner.result(), unwired.result()
         results["unimportable"] = unimportable.result()
+        results["environ_only"] = environ_only.result()
     return before, results
 
 
@@ -121,6 +137,22 @@ def test_a_receiver_that_is_never_imported_fails_the_stock_behaviour(own_checks)
     assert "expected: OutOfStock is raised" in report
     assert report.splitlines()[-1].startswith("Result: ")
     assert report.splitlines()[-1].endswith("failed: not there yet.")
+
+
+def test_a_request_receiver_that_needs_environ_fails_under_asgi(own_checks):
+    _before, results = own_checks
+    report = results["environ_only"].stdout.splitlines()
+
+    failed = [line for line in report if line.startswith("  FAIL")]
+    assert failed == [
+        "  FAIL  asgi sends started with the scope and no environ",
+        "  FAIL  an order confirms under asgi",
+    ]
+    assert (
+        "missing 1 required positional argument: 'environ'" in report[report.index(failed[0]) + 2]
+    )
+    reread = '        reread:   steps/04_builtin_signals/README.md, "Request signals"'
+    assert report.count(reread) == 2
 
 
 def test_an_error_raised_in_the_learners_code_names_their_file_and_line(tmp_path):

@@ -1,6 +1,8 @@
 """`python -m tutorial serve N` on a scratch copy of a step: it never sees a real db.sqlite3."""
 
+import http.cookiejar
 import os
+import re
 import shutil
 import signal
 import socket
@@ -9,7 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -22,20 +26,27 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def copy_steps(destination, *numbers):
+    for number in numbers:
+        step = get_step(number)
+        shutil.copytree(
+            step.path,
+            destination / step.name,
+            ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"),
+        )
+    return destination
+
+
 @pytest.fixture
 def scratch_steps(tmp_path):
-    step = get_step(2)
-    shutil.copytree(
-        step.path, tmp_path / step.name, ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__")
-    )
-    return tmp_path
+    return copy_steps(tmp_path, 2)
 
 
-def serve_until_ready(steps_dir, port, timeout=20):
-    """Start `serve 2`, wait for /admin/login/ to answer 200; return (process, seconds)."""
+def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
+    """Start `serve N`, wait for /admin/login/ to answer 200; return (process, seconds)."""
     env = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tutorial", "serve", "2", "--port", str(port)],
+        [sys.executable, "-m", "tutorial", "serve", str(step), "--port", str(port), *options],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -52,7 +63,7 @@ def serve_until_ready(steps_dir, port, timeout=20):
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
     stop(process)
-    pytest.fail(f"serve 2 did not answer within {timeout} s:\n{process.stdout.read()}")
+    pytest.fail(f"serve {step} did not answer within {timeout} s:\n{process.stdout.read()}")
 
 
 def stop(process):
@@ -95,3 +106,48 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
     )
     assert reset.returncode == 0
     assert not database.exists()
+
+
+def status_of(url):
+    with urllib.request.urlopen(url) as response:
+        return response.status
+
+
+def post_with_csrf_token(base_url, form_page, path):
+    """POST as a browser would: with the CSRF cookie and token that the form page gave."""
+    cookies = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    with browser.open(base_url + form_page) as page:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1)}).encode()
+    request = urllib.request.Request(base_url + path, data=data, headers={"Referer": base_url})
+    with browser.open(request) as response:
+        return response.status
+
+
+def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
+    """Step 4 under uvicorn: request_started sends scope, and requests overlap in time."""
+    steps_dir = copy_steps(tmp_path, 4)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    paths = ["/orders/", "/admin/login/", "/orders/?page=2", "/admin/login/?next=/admin/"] * 4
+
+    process, _seconds = serve_until_ready(steps_dir, port, step=4, options=["--asgi"])
+    try:
+        confirmed = post_with_csrf_token(base_url, "/orders/", "/orders/2/confirm/")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(status_of, [base_url + path for path in paths]))
+    finally:
+        output = stop(process)
+
+    assert "(uvicorn, through my_shop/asgi.py)" in output
+    assert confirmed == 200
+    assert "Quantity updated for Pour-over kettle. New quantity: 5" in output
+    assert statuses == [200] * len(paths)
+    logged = re.findall(r"request_log.signals: (GET|POST) (\S+) finished in [\d.]+ ms", output)
+    assert ("POST", "/orders/2/confirm/") in logged
+    # One line per request, each with its own path: no request read another's start.
+    served = [("GET", path.partition("?")[0]) for path in paths]
+    assert sorted(line for line in logged if line[0] == "GET") == sorted(
+        served + [("GET", "/admin/login/"), ("GET", "/orders/")]
+    )

@@ -42,6 +42,9 @@ def register(subparsers):
     parser = add("serve", help="migrate step N's own database and run its server")
     parser.add_argument("step", help="step number, 1 to 5")
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+    parser.add_argument(
+        "--asgi", action="store_true", help="serve my_shop/asgi.py with uvicorn, not runserver"
+    )
     parser.set_defaults(run=serve)
 
     parser = add("test", help="run every step's tests (or step N's), each in its own pytest")
@@ -89,8 +92,12 @@ def lock(args):
 
 
 def manage(step, *arguments, **run_options):
+    return run_in_step(step, "manage.py", *arguments, **run_options)
+
+
+def run_in_step(step, *python_arguments, **run_options):
     return subprocess.run(
-        [sys.executable, "manage.py", *arguments],
+        [sys.executable, *python_arguments],
         cwd=step.path,
         env=step_environment(step),
         **run_options,
@@ -114,14 +121,25 @@ def serve(args):
     manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
     if brand_new and step.fixture.exists():
         manage(step, "loaddata", str(step.fixture), check=True)
-    print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/")
+    server = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
+    print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/ ({server})")
     for hint in SERVE_HINTS.get(step.number, []):
         print(f"  open http://127.0.0.1:{args.port}{hint}")
+    if args.asgi:
+        print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
     try:
-        return manage(step, "runserver", f"127.0.0.1:{args.port}").returncode
+        return run_in_step(step, *server_command(args.asgi, args.port)).returncode
     except KeyboardInterrupt:
         return 0
+
+
+def server_command(asgi, port):
+    """runserver (WSGI), or uvicorn serving the project's ASGI application."""
+    if asgi:
+        application = "my_shop.asgi:application"
+        return ["-m", "uvicorn", application, "--host", "127.0.0.1", "--port", str(port)]
+    return ["manage.py", "runserver", f"127.0.0.1:{port}"]
 
 
 def test(args):

@@ -82,10 +82,14 @@ def create(directory, base_python=None):
 
 
 def install(python, requirements):
-    """Prefer uv (seconds) and fall back to pip (a minute or so)."""
+    """Prefer uv (seconds) and fall back to pip (a minute or so).
+
+    Both compile the packages' bytecode now: where PYTHONDONTWRITEBYTECODE is set (CI,
+    Docker), nothing else would, and every process would compile Django again.
+    """
     uv = shutil.which("uv") or bootstrap_uv(python)
     if uv:
-        command = [uv, "pip", "install", "--quiet", "--python", str(python)]
+        command = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python)]
     else:
         command = [str(python), "-m", "pip", "install", "--quiet"]
     subprocess.run([*command, "-r", str(requirements)], check=True)

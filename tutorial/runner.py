@@ -80,6 +80,10 @@ def repository_suites(pytest_args=()):
 def run_suite(suite):
     # A DJANGO_SETTINGS_MODULE left in the shell would override pytest.ini.
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
+    # The suites run side by side, and some compare the step folders before and after a
+    # command: bytecode that another suite writes meanwhile would look like a change.
+    # Packages in .venv are compiled by `make setup`, so this costs little.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(suite.env)
     started = time.perf_counter()
     completed = subprocess.run(

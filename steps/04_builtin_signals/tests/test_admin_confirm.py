@@ -32,11 +32,22 @@ def test_confirming_in_the_admin_without_stock_shows_a_form_error(admin_client, 
 
     response = change_order(admin_client, order, confirmed=True)
 
-    assert response.status_code == 200
-    assert "Not enough Ceramic mug in stock" in str(response.context["adminform"].form.errors)
+    assert response.status_code == 200, "the admin shows the form again instead of saving"
+    assert response.context["adminform"].form.errors, "the form has an error to show"
     order.refresh_from_db()
     assert order.confirmed is False
     assert stock_of(order) == 1
+
+
+@pytest.mark.course_only
+def test_the_admins_form_error_names_the_product_and_the_numbers(admin_client, make_order):
+    order = make_order(stock=1, quantity=2, name="Ceramic mug")
+
+    response = change_order(admin_client, order, confirmed=True)
+
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Not enough Ceramic mug in stock to confirm: 2 needed, 1 available."
+    ]
 
 
 def test_adding_a_confirmed_order_in_the_admin_takes_stock(admin_client, make_order):

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -18,7 +19,10 @@ def blog_detail(request, blog_id):
     form = CommentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.instance.blog = blog
-        form.save()
+        # One transaction for the comment and whatever its post_save receivers write:
+        # the author's email, held by on_commit, waits for the COMMIT at the block's end.
+        with transaction.atomic():
+            form.save()
         messages.success(request, "Thank you, your comment is published.")
         return redirect(blog)
     context = {"blog": blog, "comments": blog.comments.all(), "form": form}

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.test import Client
 
 from blog.models import Blog, Comment
 
@@ -151,3 +153,43 @@ def test_comments_loaded_from_fixtures_send_nothing(
 
     assert Comment.objects.count() == 1
     assert [mail.subject for mail in mailoutbox] == [], "a comment loaded by loaddata was emailed"
+
+
+# Without the test-wide transaction that pytest-django opens for every other test, the
+# request commits (or rolls back) for real, as it does under runserver.
+@pytest.mark.django_db(transaction=True)
+def test_the_view_saves_the_comment_in_a_transaction_and_mails_after_it(blog, mailoutbox):
+    """post_save runs inside the view's atomic block, so on_commit waits for its COMMIT."""
+    seen_by_receivers = []
+
+    def note_the_transaction(sender, instance, **kwargs):
+        seen_by_receivers.append(transaction.get_connection().in_atomic_block)
+
+    post_save.connect(note_the_transaction, sender=Comment)
+    try:
+        response = Client().post(f"/blog/{blog.pk}/", VALID_COMMENT)
+    finally:
+        post_save.disconnect(note_the_transaction, sender=Comment)
+
+    assert response.status_code == 302
+    assert seen_by_receivers == [True], "post_save ran outside a transaction: wrap the save"
+    assert Comment.objects.count() == 1
+    assert [mail.to for mail in mailoutbox] == [["writer@example.com"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_the_save_rolls_the_comment_back_and_mails_nothing(blog, mailoutbox):
+    """Another post_save receiver fails after ours: the request's whole transaction is undone."""
+
+    def fail_after_the_save(sender, instance, **kwargs):
+        raise RuntimeError("a later receiver failed")
+
+    post_save.connect(fail_after_the_save, sender=Comment)
+    try:
+        response = Client(raise_request_exception=False).post(f"/blog/{blog.pk}/", VALID_COMMENT)
+    finally:
+        post_save.disconnect(fail_after_the_save, sender=Comment)
+
+    assert response.status_code == 500
+    assert not Comment.objects.exists(), "the comment was committed before the request failed"
+    assert [mail.subject for mail in mailoutbox] == [], "a comment that was undone was emailed"

@@ -62,3 +62,11 @@ def test_users_loaded_from_a_fixture_get_no_profile(tmp_path):
 
 def test_the_profile_receiver_listens_to_the_user_model():
     assert post_save.has_listeners(User)
+
+
+def test_bulk_create_makes_users_without_profiles():
+    """bulk_create() sends no post_save, so the receiver never hears of these users."""
+    User.objects.bulk_create([User(username="import-1"), User(username="import-2")])
+
+    assert User.objects.filter(username__startswith="import-").count() == 2
+    assert not Customer.objects.filter(user__username__startswith="import-").exists()
