@@ -45,16 +45,20 @@ def with_the_exception_module_renamed(destination):
     return project
 
 
+ENVIRON_ONLY_RECEIVER = """def note_request_start(sender, environ, **kwargs):
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    current_request.started = (method, path, time.perf_counter())
+"""
+
+
 def with_an_environ_only_request_receiver(destination):
-    """Step 4 with the request_started receiver that requires WSGI's environ."""
+    """Step 4 with a request_started receiver written for WSGI's environ alone."""
     project = copy_of_step(4, destination)
     signals_file = project / "request_log" / "signals.py"
     source = signals_file.read_text()
-    written_for_both = "def note_request_start(sender, environ=None, scope=None, **kwargs):"
-    assert written_for_both in source
-    signals_file.write_text(
-        source.replace(written_for_both, "def note_request_start(sender, environ, **kwargs):")
-    )
+    start = source.index("def note_request_start(")
+    end = source.index("\n\n\n", start)
+    signals_file.write_text(source[:start] + ENVIRON_ONLY_RECEIVER + source[end + 1 :])
     return project
 
 

@@ -68,7 +68,7 @@ def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
 
 def stop(process):
     os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=10)
+    output, _ = process.communicate(timeout=30)
     return output
 
 
@@ -151,3 +151,40 @@ def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
     assert sorted(line for line in logged if line[0] == "GET") == sorted(
         served + [("GET", "/admin/login/"), ("GET", "/orders/")]
     )
+
+
+def test_runserver_loads_the_apps_in_two_processes(tmp_path):
+    """The autoreloader's watcher and the server it starts each call AppConfig.ready()."""
+    project = copy_steps(tmp_path, 3) / get_step(3).name
+    apps_file = project / "products" / "apps.py"
+    calls = tmp_path / "ready_calls.txt"
+    apps_file.write_text(
+        apps_file.read_text().replace(
+            "    def ready(self):\n",
+            "    def ready(self):\n"
+            f"        with open({str(calls)!r}, 'a') as calls:\n"
+            "            calls.write(f'{__import__(\"os\").getpid()}\\n')\n",
+        )
+    )
+    environment = {**os.environ, "SQLITE_PATH": str(tmp_path / "scratch.sqlite3")}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{free_port()}"],
+        cwd=project,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(ready_pids(calls)) < 2:
+            time.sleep(0.1)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+
+    assert len(ready_pids(calls)) == 2, "one ready() per process, and runserver runs two"
+
+
+def ready_pids(calls):
+    return set(calls.read_text().split()) if calls.exists() else set()

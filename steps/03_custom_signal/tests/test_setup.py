@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.core.management import call_command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +25,15 @@ def test_no_missing_migrations():
 )
 def test_app_is_installed_through_its_app_config(label, config_class):
     assert type(apps.get_app_config(label)).__name__ == config_class
+
+
+@pytest.mark.parametrize(
+    ("label", "config_class"),
+    [("products", "ProductsConfig"), ("orders", "OrdersConfig")],
+)
+def test_the_app_label_alone_finds_the_same_config(label, config_class):
+    """What INSTALLED_APPS = [..., "products"] would load: the only AppConfig in apps.py."""
+    assert type(AppConfig.create(label)).__name__ == config_class
 
 
 @pytest.mark.django_db

@@ -1,10 +1,11 @@
 """order_confirmed and its receiver, through the signal's public API."""
 
-import importlib
+import importlib.util
 import logging
 
 import pytest
 from conftest import stock_of
+from django.apps import apps
 
 from orders.models import Order
 from orders.signals import order_confirmed
@@ -20,15 +21,27 @@ def test_the_stock_receiver_listens_for_orders():
     )
 
 
-def test_importing_the_receivers_again_does_not_connect_them_twice(make_order):
+def test_the_receivers_module_run_under_a_second_name_connects_no_second_copy(make_order):
+    """Two module names for one file (signals and products.signals) run it twice: dispatch_uid.
+
+    A plain second import runs nothing (the module is cached); a second name for the same
+    file does, and without dispatch_uid the stock would be taken twice.
+    """
     import products.signals
 
-    importlib.reload(products.signals)
+    spec = importlib.util.spec_from_file_location("second_name", products.signals.__file__)
+    second_copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(second_copy)
     order = make_order(stock=5, quantity=2)
 
-    responses = order_confirmed.send(sender=Order, order=order)
+    try:
+        responses = order_confirmed.send(sender=Order, order=order)
+    finally:
+        # Without dispatch_uid the copy's receiver is connected: keep it out of other tests.
+        second_receiver = second_copy.update_quantity_on_order_confirmation
+        order_confirmed.disconnect(second_receiver, sender=Order)
 
-    assert len(responses) == 1
+    assert len(responses) == 1, "one receiver per dispatch_uid"
     assert stock_of(order) == 3
 
 
@@ -86,3 +99,14 @@ def test_the_receiver_logs_the_new_quantity(client, make_order, caplog):
         client.post(f"/orders/{order.pk}/confirm/")
 
     assert "Quantity updated for Ceramic mug. New quantity: 3" in caplog.messages
+
+
+def test_calling_ready_again_connects_no_second_receiver(make_order):
+    """ready() runs once per process, and tests or a second process may run it again."""
+    apps.get_app_config("products").ready()
+    order = make_order(stock=5, quantity=2)
+
+    responses = order_confirmed.send(sender=Order, order=order)
+
+    assert len(responses) == 1
+    assert stock_of(order) == 3

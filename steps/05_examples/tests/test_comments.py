@@ -1,7 +1,10 @@
 """The blog's comment form, and the email its post_save receiver sends after commit."""
 
 import logging
+import subprocess
+import sys
 
+import django
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import serializers
@@ -193,3 +196,24 @@ def test_a_failure_after_the_save_rolls_the_comment_back_and_mails_nothing(blog,
     assert response.status_code == 500
     assert not Comment.objects.exists(), "the comment was committed before the request failed"
     assert [mail.subject for mail in mailoutbox] == [], "a comment that was undone was emailed"
+
+
+def warnings_raised_as_errors(category):
+    """Load the project in a fresh interpreter with one kind of warning turned into errors."""
+    return subprocess.run(
+        [sys.executable, "-W", f"error::{category}", "-c", "import django; django.setup()"],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_email_backend_is_at_most_a_pending_deprecation():
+    """Django 6.1 will drop EMAIL_BACKEND, but says so with a warning hidden by default."""
+    assert warnings_raised_as_errors("DeprecationWarning").returncode == 0
+
+    pending = warnings_raised_as_errors("PendingDeprecationWarning")
+    if django.VERSION >= (6, 1):
+        assert "RemovedInDjango2028Warning" in pending.stderr
+        assert "EMAIL_BACKEND" in pending.stderr
+    else:
+        assert pending.returncode == 0, pending.stderr

@@ -4,8 +4,11 @@ import json
 
 import pytest
 from conftest import stock_of
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db.models.signals import post_save, pre_save
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_save, pre_save
+from django.db.transaction import TransactionManagementError
 
 from orders.models import Order
 from products.exceptions import OutOfStock
@@ -83,6 +86,53 @@ def test_short_stock_rolls_the_save_back(make_order):
     order.refresh_from_db()
     assert order.confirmed is False
     assert stock_of(order) == 1
+
+
+def test_catching_out_of_stock_inside_the_callers_transaction_leaves_it_unusable(make_order):
+    """save() joins the caller's transaction without a savepoint: its failure spoils it all."""
+    short, in_stock = make_order(stock=1, quantity=2), make_order(stock=5, quantity=1)
+
+    with transaction.atomic():
+        short.confirmed = True
+        with pytest.raises(OutOfStock):
+            short.save()
+        in_stock.confirmed = True
+        with pytest.raises(TransactionManagementError):
+            in_stock.save()
+
+
+def test_a_batch_gives_each_confirmation_its_own_savepoint(make_order):
+    short, in_stock = make_order(stock=1, quantity=2), make_order(stock=5, quantity=1)
+    refused = []
+
+    with transaction.atomic():
+        for order in (short, in_stock):
+            order.confirmed = True
+            try:
+                with transaction.atomic():
+                    order.save()
+            except OutOfStock:
+                refused.append(order.pk)
+
+    assert refused == [short.pk]
+    assert stock_of(short) == 1
+    assert stock_of(in_stock) == 4
+
+
+def test_m2m_changed_is_sent_by_the_through_model():
+    senders = []
+
+    def record_sender(sender, action, **kwargs):
+        senders.append((sender, action))
+
+    m2m_changed.connect(record_sender)
+    try:
+        User.objects.create_user("grace").groups.add(Group.objects.create(name="buyers"))
+    finally:
+        m2m_changed.disconnect(record_sender)
+
+    through = User.groups.through
+    assert senders == [(through, "pre_add"), (through, "post_add")]
 
 
 def test_pre_save_and_post_save_fire_once_per_save(make_order):
