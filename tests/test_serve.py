@@ -53,6 +53,9 @@ def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # Ctrl-C must work as in a terminal, even where this test runs with SIGINT ignored
+        # (a job started in the background by a script inherits that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -67,8 +70,19 @@ def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
 
 
 def stop(process):
+    """Ctrl-C, as a learner stops the server; fail with what still runs if it does not stop."""
     os.killpg(process.pid, signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        still_running = subprocess.run(
+            ["ps", "-o", "pid,ppid,stat,wchan:20,args", "-g", str(process.pid)],
+            capture_output=True,
+            text=True,
+        ).stdout
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"Ctrl-C did not stop the server:\n{still_running}\n{output}")
     return output
 
 
