@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check notebooks lab lint clean lock bench test-postgres test-matrix test-browser
+.PHONY: help setup test check notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ diff-%: ## show what changed from step N-1 to step N (make diff-3)
 
 test-postgres: ## run every step's tests on a throwaway PostgreSQL server
 	@$(TUTORIAL) test-postgres
+
+test-redis: ## run step 06's task tests with RQ workers on a throwaway Redis server
+	@$(TUTORIAL) test-redis
 
 test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
 	@$(TUTORIAL) test-matrix

@@ -127,13 +127,14 @@ def status_of(url):
         return response.status
 
 
-def post_with_csrf_token(base_url, form_page, path):
+def post_with_csrf_token(base_url, form_page, path, fields=None):
     """POST as a browser would: with the CSRF cookie and token that the form page gave."""
     cookies = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
     with browser.open(base_url + form_page) as page:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
-    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1)}).encode()
+    fields = {**(fields or {}), "csrfmiddlewaretoken": token.group(1)}
+    data = urllib.parse.urlencode(fields).encode()
     request = urllib.request.Request(base_url + path, data=data, headers={"Referer": base_url})
     with browser.open(request) as response:
         return response.status
@@ -202,3 +203,58 @@ def test_runserver_loads_the_apps_in_two_processes(tmp_path):
 
 def ready_pids(calls):
     return set(calls.read_text().split()) if calls.exists() else set()
+
+
+def test_step_6_serves_with_a_worker_and_ctrl_c_stops_both(tmp_path):
+    steps_dir = copy_steps(tmp_path, 6)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+
+    process, _seconds = serve_until_ready(steps_dir, port, step=6)
+    started = all_descendants(process.pid)
+    try:
+        comment = {"name": "Ada", "email": "ada@example.com", "body": "Lovely kettle."}
+        posted = post_with_csrf_token(base_url, "/blog/1/", "/blog/1/", comment)
+        emailed = read_until(process, "Subject: New comment")
+    finally:
+        output = stop(process)
+
+    assert posted == 200, "the comment is answered, after its redirect"
+    assert "worker | Subject: New comment" in emailed
+    assert len(started) >= 3, f"runserver (two processes) and the worker: {started}"
+    left = [pid for pid in started if is_running(pid)]
+    assert left == [], f"Ctrl-C left these running:\n{output}"
+
+
+def all_descendants(pid):
+    listed = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
+    children = {}
+    for line in listed.stdout.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, waiting = [], [pid]
+    while waiting:
+        for child in children.get(waiting.pop(), []):
+            found.append(child)
+            waiting.append(child)
+    return found
+
+
+def is_running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def read_until(process, text, timeout=30):
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    pytest.fail(f"never printed {text!r}:\n{''.join(seen)}")

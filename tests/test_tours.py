@@ -29,6 +29,14 @@ MUST_SHOW = {
         "After the commit: 1 email(s)",
         "Still 1 email(s) in the outbox.",
     ],
+    6: [
+        "→ blog.signals.send_comment_notification",
+        "task_enqueued",
+        "After the commit: 0 email(s) sent; the task waits for a worker.",
+        "task_started",
+        "→ blog.signals.log_failed_notification",
+        "Now 1 email(s)",
+    ],
 }
 
 

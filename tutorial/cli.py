@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "tutorial.check",
     "tutorial.explore",
     "tutorial.postgres",
+    "tutorial.redis_server",
     "tutorial.matrix",
     "tutorial.browser",
     "tutorial.bench",

@@ -8,6 +8,7 @@ import sys
 
 from tutorial import environment
 from tutorial.runner import repository_suites, run_test_suites, step_suite
+from tutorial.side_by_side import run_side_by_side
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 # What to open and try once a step's server is up.
@@ -27,7 +28,16 @@ SERVE_HINTS = {
         "/blog/1/  leave a comment: the author's email is printed in this console",
         "/orders/  the shop from the earlier steps",
     ],
+    6: [
+        "/blog/1/  leave a comment: the page answers at once, then the worker prints the email",
+        "/admin/django_tasks_db/dbtaskresult/  every task and its result (admin / admin)",
+    ],
 }
+
+
+# Steps with background work: `serve` starts a task worker beside the web server. No
+# --reload: the reloader would kill a task half done when it restarts or stops.
+WORKERS = {6: ["manage.py", "db_worker", "--no-reload"]}
 
 
 def register(subparsers):
@@ -40,7 +50,7 @@ def register(subparsers):
     parser.set_defaults(run=lock)
 
     parser = add("serve", help="migrate step N's own database and run its server")
-    parser.add_argument("step", help="step number, 1 to 5")
+    parser.add_argument("step", help="step number, 1 to 6")
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument(
         "--asgi", action="store_true", help="serve my_shop/asgi.py with uvicorn, not runserver"
@@ -92,12 +102,8 @@ def lock(args):
 
 
 def manage(step, *arguments, **run_options):
-    return run_in_step(step, "manage.py", *arguments, **run_options)
-
-
-def run_in_step(step, *python_arguments, **run_options):
     return subprocess.run(
-        [sys.executable, *python_arguments],
+        [sys.executable, "manage.py", *arguments],
         cwd=step.path,
         env=step_environment(step),
         **run_options,
@@ -121,15 +127,20 @@ def serve(args):
     manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
     if brand_new and step.fixture.exists():
         manage(step, "loaddata", str(step.fixture), check=True)
-    server = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
-    print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/ ({server})")
+    server_name = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
+    print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/ ({server_name})")
     for hint in SERVE_HINTS.get(step.number, []):
         print(f"  open http://127.0.0.1:{args.port}{hint}")
     if args.asgi:
         print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
+    server = [sys.executable, *server_command(args.asgi, args.port)]
+    worker = WORKERS.get(step.number)
+    if worker:
+        commands = {"web": server, "worker": [sys.executable, *worker]}
+        return run_side_by_side(commands, cwd=step.path, env=step_environment(step))
     try:
-        return run_in_step(step, *server_command(args.asgi, args.port)).returncode
+        return subprocess.run(server, cwd=step.path, env=step_environment(step)).returncode
     except KeyboardInterrupt:
         return 0
 

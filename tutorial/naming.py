@@ -44,7 +44,7 @@ def all_signals():
         for attribute, value in vars(module).items():
             if isinstance(value, Signal):
                 names.setdefault(value, f"{module.__name__}.{attribute}")
-    for module in [*project_modules(), *other_django_modules()]:
+    for module in [*project_modules(), *other_installed_modules()]:
         for attribute, value in vars(module).items():
             if isinstance(value, Signal) and value not in names:
                 if attribute in signals_created_in(module):
@@ -56,12 +56,16 @@ def builtin_modules():
     return [importlib.import_module(name) for name in BUILTIN_SIGNAL_MODULES]
 
 
-def other_django_modules():
-    """Every loaded Django module, for signals outside the usual signals modules."""
+def other_installed_modules():
+    """Every loaded module of Django and of the installed apps' packages (django_tasks, say).
+
+    Signals outside the usual signals modules live there, such as the tasks framework's.
+    """
+    packages = {"django"} | {config.name.partition(".")[0] for config in apps.get_app_configs()}
     return [
         module
         for name, module in sorted(sys.modules.copy().items())
-        if name.startswith("django.") and module is not None
+        if name.partition(".")[0] in packages and module is not None
     ]
 
 
@@ -200,6 +204,11 @@ def short_repr(value, limit=60):
         return value.__qualname__
     if isinstance(value, dict):
         return f"<dict of {len(value)} items>"
+    if isinstance(value, (set, frozenset)):
+        # A set's order changes from one interpreter to the next: sort it.
+        items = ", ".join(sorted(map(short_repr, value)))
+        value = f"{type(value).__name__}({{{items}}})"
+        return value if len(value) <= limit else value[: limit - 1] + "…"
     if callable(value) and hasattr(value, "__qualname__"):
         return value.__qualname__
     try:

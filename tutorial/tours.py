@@ -114,7 +114,31 @@ def tour_5():
     print(f"Still {len(mail.outbox)} email(s) in the outbox.")
 
 
-TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5}
+def tour_6():
+    from django.contrib.auth import get_user_model
+    from django.core import mail
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from blog.models import Blog, Comment
+
+    author = get_user_model().objects.create_user("writer", email="writer@example.com")
+    blog = Blog.objects.create(title="Brewing", body="Pour slowly.", author=author)
+
+    heading("A comment enqueues a task after the commit; nothing is sent yet")
+    with trace_signals() as trace, transaction.atomic():
+        Comment.objects.create(blog=blog, name="Ada", email="ada@example.com", body="Nice!")
+    show(trace)
+    print(f"\nAfter the commit: {len(mail.outbox)} email(s) sent; the task waits for a worker.")
+
+    heading("A worker runs it: task_started, the email, task_finished")
+    with trace_signals() as trace:
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    show(trace)
+    print(f"\nNow {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
+
+
+TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6}
 
 
 def run_tour(number):

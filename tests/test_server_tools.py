@@ -1,4 +1,4 @@
-"""make test-postgres never passes silently when PostgreSQL is missing."""
+"""make test-postgres and make test-redis never pass silently when their server is missing."""
 
 import pytest
 from conftest import run_tutorial
@@ -27,3 +27,12 @@ def test_the_folder_with_all_three_programs_is_taken(tmp_path):
         (tmp_path / program).touch()
 
     assert find_server_programs(search_path=["", str(tmp_path)]) == tmp_path
+
+
+def test_make_test_redis_without_redis_server_says_how_to_install_it(tmp_path):
+    result = run_tutorial("test-redis", env={"REDIS_SERVER": str(tmp_path / "redis-server")})
+
+    assert result.returncode == 3
+    assert result.stderr.splitlines()[0].startswith("redis-server was not found. Install it")
+    assert "did NOT run" in result.stderr
+    assert "passed" not in result.stdout

@@ -1,0 +1,64 @@
+"""request_started and request_finished around one request, under WSGI and under ASGI."""
+
+import logging
+
+import pytest
+from asgiref.sync import async_to_sync
+from conftest import stock_of
+from django.core.signals import request_finished, request_started
+from django.test import AsyncClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent():
+    """Record what request_started and request_finished send, for one test."""
+    events = []
+
+    def on_started(sender, **kwargs):
+        events.append(("started", sorted(set(kwargs) - {"signal"})))
+
+    def on_finished(sender, **kwargs):
+        events.append(("finished", sorted(set(kwargs) - {"signal"})))
+
+    request_started.connect(on_started)
+    request_finished.connect(on_finished)
+    yield events
+    request_started.disconnect(on_started)
+    request_finished.disconnect(on_finished)
+
+
+def test_wsgi_sends_started_with_the_environ_then_finished(client, sent):
+    response = client.get("/orders/")
+
+    assert response.status_code == 200
+    assert sent == [("started", ["environ"]), ("finished", [])]
+
+
+def test_asgi_sends_started_with_the_scope_and_no_environ(sent):
+    """A receiver that requires ``environ`` raises TypeError on every ASGI request: see scope."""
+    response = async_to_sync(AsyncClient().get)("/orders/")
+
+    assert response.status_code == 200
+    assert sent == [("started", ["scope"]), ("finished", [])]
+
+
+def test_an_order_confirms_under_asgi(make_order):
+    """Every step ships my_shop/asgi.py: uvicorn or daphne serve the same receivers."""
+    order = make_order(stock=5, quantity=2)
+
+    response = async_to_sync(AsyncClient().post)(f"/orders/{order.pk}/confirm/")
+
+    assert response.status_code == 200
+    assert stock_of(order) == 3
+
+
+@pytest.mark.course_only
+def test_each_request_is_logged_with_its_duration(client, caplog):
+    with caplog.at_level(logging.DEBUG, logger="request_log"):
+        client.get("/orders/")
+
+    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("request_log")]
+    assert line.startswith("GET /orders/ finished in ")
+    assert line.endswith(" ms")

@@ -1,0 +1,104 @@
+"""Run a few long-lived processes together (a web server and a task worker, say).
+
+Each line they print is shown with the process's label in front. Ctrl-C, or the end of
+any one of them, stops them all, and nothing is left running.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+STOP_SECONDS = 10
+
+
+def run_side_by_side(commands, cwd, env):
+    """Run ``{label: argv}`` until Ctrl-C or until one exits; return that exit status."""
+    width = max(map(len, commands))
+    print_lock = threading.Lock()
+    processes = {
+        label: subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # A group of its own: runserver's reloader has a child that must stop too,
+            # and Ctrl-C reaches only this process, which then stops each group in turn.
+            start_new_session=os.name != "nt",
+        )
+        for label, argv in commands.items()
+    }
+    readers = [
+        threading.Thread(target=copy_lines, args=(process, f"{label:<{width}} | ", print_lock))
+        for label, process in processes.items()
+    ]
+    for reader in readers:
+        reader.start()
+    stop_too_on_termination()
+    try:
+        status = wait_for_the_first(processes.values())
+    except KeyboardInterrupt:
+        status = 0
+    finally:
+        stop_all(processes.values())
+        for reader in readers:
+            reader.join()
+    return status
+
+
+def stop_too_on_termination():
+    """A closed terminal (SIGHUP) or `kill` (SIGTERM) stops the processes as Ctrl-C does."""
+
+    def interrupt(signal_number, frame):
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
+def copy_lines(process, prefix, print_lock):
+    for line in process.stdout:
+        with print_lock:
+            sys.stdout.write(prefix + line)
+            sys.stdout.flush()
+
+
+def wait_for_the_first(processes):
+    while True:
+        for process in processes:
+            if process.poll() is not None:
+                return process.returncode
+        time.sleep(0.2)
+
+
+def stop_all(processes):
+    """Ask each process to stop as Ctrl-C does, then make sure that it has."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        send(process, signal.SIGINT)
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if os.name != "nt":
+            # Whatever the process started (runserver's server, say) goes with it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def send(process, signal_number):
+    """To the process's whole group, where there are groups."""
+    if os.name == "nt":
+        process.terminate()
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal_number)
