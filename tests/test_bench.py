@@ -5,11 +5,21 @@ import re
 import pytest
 from conftest import run_tutorial
 
+from tutorial.steps import REPO_ROOT
+
 
 @pytest.fixture(scope="module")
-def report():
-    result = run_tutorial("bench", "--quick")
+def report(tmp_path_factory):
+    """The quick bench's tables, written to a temporary file, never over the learner's."""
+    output = tmp_path_factory.mktemp("bench") / "latest.md"
+    learners = REPO_ROOT / "bench" / "results" / "latest.md"
+    before = learners.stat().st_mtime_ns if learners.exists() else None
+
+    result = run_tutorial("bench", "--quick", "--output", output)
+
     assert result.returncode == 0, result.stderr
+    assert output.read_text() in result.stdout
+    assert (learners.stat().st_mtime_ns if learners.exists() else None) == before
     return result.stdout
 
 
@@ -52,3 +62,13 @@ def test_concurrent_confirmations_lose_no_update(report):
     assert [row[2] for row in load_rows] == ["1", "4"]
     for _step, _database, _threads, confirmed, conflicts, _per_second, lost in load_rows:
         assert (int(confirmed), int(conflicts), int(lost)) == (18, 6, 0)
+
+
+def test_comment_posts_are_timed_for_the_request_and_the_task(report):
+    rows = table_rows(report, "### A comment's email: in the request, or a task")
+    labels = [row[0] for row in rows if not row[0].startswith("comment POST")]
+
+    assert labels[:2] == ["step 05: mail sent in the request", "step 06: task, db_worker"]
+    for row in rows[1:]:
+        assert all(re.fullmatch(r"[\d,]+ ms", cell) for cell in row[1:]), row
+    assert "`notify_author.enqueue()` makes 1, the INSERT of the task's row" in report

@@ -128,6 +128,9 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "my_shop <shop@example.com>")
+# Where the SMTP backend delivers, when DJANGO_EMAIL_BACKEND selects it.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 # Links in emails need the site's address; a request is not always at hand.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 

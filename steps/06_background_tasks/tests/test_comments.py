@@ -1,6 +1,7 @@
 """The comment form, the task its post_save receiver enqueues after commit, and the worker."""
 
 import logging
+import re
 import subprocess
 import sys
 
@@ -265,6 +266,6 @@ def test_email_backend_is_at_most_a_pending_deprecation():
     pending = warnings_raised_as_errors("PendingDeprecationWarning")
     if django.VERSION >= (6, 1):
         assert "RemovedInDjango2028Warning" in pending.stderr
-        assert "EMAIL_BACKEND" in pending.stderr
+        assert re.search(r"The EMAIL_\w+ setting is deprecated", pending.stderr)
     else:
         assert pending.returncode == 0, pending.stderr
