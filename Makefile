@@ -39,7 +39,7 @@ test-redis: ## run step 06's task tests with RQ workers on a throwaway Redis ser
 test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
 	@$(TUTORIAL) test-matrix
 
-test-browser: ## click through the pages in headless Chromium (steps 3-5)
+test-browser: ## click through the pages in headless Chromium (steps 3-6)
 	@$(TUTORIAL) test-browser
 
 bench: ## measure what signals cost; prints a table and writes bench/results/latest.md

@@ -17,7 +17,7 @@ NOT_RUN = 3
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "test-browser", help="run the pages' browser tests in headless Chromium (steps 3-5)"
+        "test-browser", help="run the pages' browser tests in headless Chromium (steps 3-6)"
     )
     parser.set_defaults(run=test_browser)
 

@@ -131,7 +131,9 @@ def test_an_empty_comment_shows_errors_and_saves_nothing(live_server, page, mail
     assert mailoutbox == []
 
 
-def test_a_comment_is_listed_and_emails_the_author_once(live_server, page, mailoutbox):
+def test_a_comment_is_listed_at_once_and_the_worker_emails_the_author(
+    live_server, page, mailoutbox, run_worker
+):
     call_command("loaddata", "demo", verbosity=0)
 
     write_comment(page, live_server, "Tried 92 degrees, lovely.")
@@ -139,5 +141,10 @@ def test_a_comment_is_listed_and_emails_the_author_once(live_server, page, mailo
     expect(page.locator(".messages .success")).to_have_text("Thank you, your comment is published.")
     expect(page.locator("#comments .comment").last).to_contain_text("Tried 92 degrees, lovely.")
     assert Comment.objects.count() == 2
+    assert mailoutbox == [], "the page waited for the email"
+
+    run_worker()
+
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["admin@example.com"]
+    assert "Tried 92 degrees, lovely." in mailoutbox[0].body
