@@ -151,8 +151,9 @@ def signal_cost_section(settings):
         "### What a signal costs\n\n" + first + "\n\n"
         f"{settings.ratio_rounds} rounds of {settings.repetitions} stock updates each way, "
         "through the signal and directly, alternating call by call, each round in one "
-        "transaction; the ratio is the median of the rounds' ratios.\n\n" + second + "\n\nMedians of 7 rounds of "
-        f"{settings.repetitions * 100} calls each."
+        "transaction; the ratio is the median of the rounds' ratios.\n\n"
+        + second
+        + f"\n\nMedians of 7 rounds of {settings.repetitions * 100} calls each."
     )
 
 
