@@ -27,8 +27,8 @@ reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1]
 	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres)
 
-diff-%: ## show what changed from step N-1 to step N (make diff-3)
-	@$(TUTORIAL) diff $*
+diff-%: ## what changed from step N-1 to step N, code first (make diff-3; ALL=1 adds the README)
+	@$(TUTORIAL) diff $* $(if $(ALL),--all) $(if $(STAT),--stat)
 
 test-postgres: ## run every step's tests on a throwaway PostgreSQL server
 	@$(TUTORIAL) test-postgres

@@ -1,6 +1,7 @@
 """The course CLI, through its public surface: `python -m tutorial ...`."""
 
 import subprocess
+import sys
 
 import pytest
 from conftest import run_tutorial
@@ -70,3 +71,16 @@ def test_diff_of_the_first_step_explains_itself():
 
     assert result.returncode == 2
     assert "first step" in result.stderr
+
+
+def test_the_cli_starts_with_the_standard_library_alone():
+    """`make` runs the CLI with the system's python3, before .venv exists: no package yet."""
+    result = subprocess.run(
+        [sys.executable, "-S", "-m", "tutorial", "diff", "3", "--stat"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "orders/signals.py" in result.stdout

@@ -65,11 +65,36 @@ def test_stat_lists_each_file_with_how_it_changed(two_steps):
 
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        "changed  shop/models.py",
-        "added    shop/new.py",
-        "removed  shop/old.py",
-        "3 files changed from steps/01_first to steps/02_second",
+        "code:",
+        "  changed  shop/models.py",
+        "  added    shop/new.py",
+        "  removed  shop/old.py",
+        "3 files changed from steps/01_first to steps/02_second"
+        " (README.md left out: --all shows it)",
     ]
+
+
+@pytest.fixture
+def steps_with_tests_and_readme(two_steps):
+    write(two_steps / "01_first", {"README.md": "old prose\n", "tests/test_a.py": "a = 1\n"})
+    write(two_steps / "02_second", {"README.md": "new prose\n", "tests/test_a.py": "a = 2\n"})
+    return two_steps
+
+
+def test_the_code_comes_first_then_the_tests_and_the_readme_only_with_all(
+    steps_with_tests_and_readme,
+):
+    env = {"TUTORIAL_STEPS_DIR": str(steps_with_tests_and_readme)}
+
+    plain = run_tutorial("diff", "2", env=env).stdout
+    everything = run_tutorial("diff", "2", "--all", env=env).stdout
+    stat = run_tutorial("diff", "2", "--stat", "--all", env=env).stdout.splitlines()
+
+    assert plain.index("shop/models.py") < plain.index("tests/test_a.py")
+    assert "README.md" not in plain
+    assert everything.index("tests/test_a.py") < everything.index("+new prose")
+    assert [line for line in stat if line.endswith(":")] == ["code:", "tests:", "README:"]
+    assert stat[-1] == "5 files changed from steps/01_first to steps/02_second"
 
 
 def test_piped_output_is_a_plain_unified_diff(two_steps):

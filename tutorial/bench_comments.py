@@ -16,8 +16,6 @@ import threading
 import time
 import urllib.parse
 
-from aiosmtpd.controller import Controller
-
 from tutorial.postgres import free_port
 from tutorial.redis_server import RedisMissing, throwaway_redis
 
@@ -30,6 +28,8 @@ class SlowMailServer:
     """Accepts every message after SMTP_DELAY seconds and notes when each comment's came."""
 
     def __init__(self):
+        from aiosmtpd.controller import Controller  # in .venv only: the CLI starts without it
+
         self.arrived = {}
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)

@@ -10,11 +10,32 @@ COLOURS = {"+": "\033[32m", "-": "\033[31m", "@": "\033[36m"}
 RESET = "\033[0m"
 
 
+# The order an instructor shows a step in: the project's code first, then its tests;
+# the README's prose only when asked for.
+GROUPS = ["code", "tests", "README"]
+
+
 def register(subparsers):
     parser = subparsers.add_parser("diff", help="show what changed from step N-1 to step N")
-    parser.add_argument("step", help="step number, 2 to 5")
+    parser.add_argument("step", help="step number, 2 to 6")
     parser.add_argument("--stat", action="store_true", help="list the changed files only")
+    parser.add_argument("--all", action="store_true", help="the README's changes too")
     parser.set_defaults(run=show_diff, needs_venv=False)
+
+
+def group_of(path):
+    if path == "README.md":
+        return "README"
+    return "tests" if path.startswith("tests/") else "code"
+
+
+def grouped(changes, with_readme):
+    """{group: {path: status}}, groups in GROUPS order, empty groups left out."""
+    groups = {name: {} for name in GROUPS if with_readme or name != "README"}
+    for path, status in changes.items():
+        if group_of(path) in groups:
+            groups[group_of(path)][path] = status
+    return {name: files for name, files in groups.items() if files}
 
 
 def show_diff(args):
@@ -26,16 +47,21 @@ def show_diff(args):
             file=sys.stderr,
         )
         return 2
-    changes = changed_files(previous.path, step.path)
+    groups = grouped(changed_files(previous.path, step.path), with_readme=args.all)
     if args.stat:
-        for path, status in changes.items():
-            print(f"{status:<8} {path}")
-        print(f"{len(changes)} files changed from {previous} to {step}")
+        for name, files in groups.items():
+            print(f"{name}:")
+            for path, status in files.items():
+                print(f"  {status:<8} {path}")
+        shown = sum(map(len, groups.values()))
+        readme = "" if args.all else " (README.md left out: --all shows it)"
+        print(f"{shown} files changed from {previous} to {step}{readme}")
         return 0
     colour = sys.stdout.isatty()
-    for path in changes:
-        for line in unified_diff(previous, step, path):
-            print(colourize(line) if colour else line)
+    for files in groups.values():
+        for path in files:
+            for line in unified_diff(previous, step, path):
+                print(colourize(line) if colour else line)
     return 0
 
 
