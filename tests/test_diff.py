@@ -116,18 +116,18 @@ def test_a_terminal_gets_colours(two_steps):
 
 
 def run_on_a_terminal(*arguments, env):
-    """Run the CLI with its standard output on a pseudo-terminal; return what it printed."""
+    """Run the CLI with its standard output on a pseudo-terminal; return what it printed.
+
+    The output is read while the command runs: a full terminal buffer would stop it.
+    """
     leader, follower = pty.openpty()
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "tutorial", *arguments],
-            cwd=REPO_ROOT,
-            env={**os.environ, **env},
-            stdout=follower,
-            timeout=60,
-        )
-    finally:
-        os.close(follower)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tutorial", *arguments],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=follower,
+    )
+    os.close(follower)
     chunks = []
     while True:
         try:
@@ -138,4 +138,5 @@ def run_on_a_terminal(*arguments, env):
             break
         chunks.append(chunk)
     os.close(leader)
+    process.wait(timeout=60)
     return b"".join(chunks).decode().replace("\r\n", "\n")

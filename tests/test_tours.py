@@ -61,3 +61,53 @@ def test_tour_runs_and_shows_its_lesson(tours, number):
 
 def test_every_step_has_a_tour():
     assert sorted(MUST_SHOW) == [step.number for step in all_steps()]
+
+
+NARROW = ["tour 3", "tour 5", "receivers 5"]
+
+
+@pytest.fixture(scope="module")
+def narrow_and_wide():
+    """The outputs of NARROW at COLUMNS=100 and with no width limit (a pipe's default)."""
+
+    def run(command, columns):
+        return run_tutorial(*command.split(), env=columns, timeout=60).stdout
+
+    jobs = [(command, columns) for command in NARROW for columns in ({"COLUMNS": "100"}, {})]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outputs = list(pool.map(lambda job: run(*job), jobs))
+    return {command: (outputs[2 * index], outputs[2 * index + 1]) for index, command in
+            enumerate(NARROW)}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", NARROW)
+def test_tables_fit_a_100_column_terminal_and_lose_nothing(narrow_and_wide, command):
+    narrow, wide = narrow_and_wide[command]
+
+    assert max(map(len, narrow.splitlines())) <= 100
+    assert max(map(len, wide.splitlines())) > 100, "the test needs a table that must fold"
+    assert column_text(narrow) == column_text(wide), "a folded cell lost or changed text"
+
+
+def column_text(output):
+    """Each table column's text in order, without spaces: folding may only move it."""
+    columns = {}
+    for line in output.splitlines():
+        if "│" in line:
+            for index, cell in enumerate(line.split("│")):
+                columns[index] = columns.get(index, "") + "".join(cell.split())
+    return columns
+
+
+def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color():
+    from test_diff import run_on_a_terminal
+
+    piped = run_tutorial("receivers", "3").stdout
+    coloured = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120"})
+    plain = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120", "NO_COLOR": "1"})
+
+    assert "products.signals.update_quantity_on_order_confirmation" in piped
+    assert "\033[" not in piped
+    assert "\033[" in coloured
+    assert "\033[" not in plain
+    assert max(map(len, plain.splitlines())) <= 120

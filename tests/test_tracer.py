@@ -257,7 +257,7 @@ def test_nested_sends_are_indented_and_ignored_ones_add_no_calls(edges):
 
 
 def test_text_and_html_show_the_nesting(edges):
-    assert "\n2    __main__.inner" in edges["text"]
+    assert "\n2 │   __main__.inner" in edges["text"], "two spaces of indent after the │"
     assert "<code>&nbsp;&nbsp;__main__.inner</code>" in edges["html"]
 
 

@@ -18,6 +18,7 @@ from tutorial.naming import all_signals, callable_name, sender_name, source_loca
 from tutorial.tables import html_table, text_table
 
 HEADERS = ["signal", "receiver", "defined at", "sender", "dispatch_uid", "ref", "kind"]
+COLUMN_STYLES = ["cyan", "green", "dim", None, None, "dim", "dim"]
 HANDLER_CLASSES = [WSGIHandler, ASGIHandler, ClientHandler, AsyncClientHandler]
 
 
@@ -53,7 +54,9 @@ class ReceiverTable:
         return [list(vars(row).values()) for row in self.rows]
 
     def __str__(self):
-        text = text_table(HEADERS, self._cells()) if self.rows else "No receivers connected."
+        text = "No receivers connected."
+        if self.rows:
+            text = text_table(HEADERS, self._cells(), styles=COLUMN_STYLES)
         if self.signals_without_receivers:
             text += "\n\nSignals with no receivers: " + ", ".join(self.signals_without_receivers)
         return text

@@ -1,15 +1,93 @@
-"""Render rows as a text table for the terminal and as HTML for Jupyter."""
+"""Render rows as a text table for the terminal (with rich) and as HTML for Jupyter."""
 
+import io
+import os
+import shutil
+import sys
 from html import escape
 
+# A width no table reaches: piped text keeps each cell on one line, for grep and diff.
+UNLIMITED = 10_000
 
-def text_table(headers, rows):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
 
-    def line(cells):
-        return "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
+# A column is kept at least as wide as its longest word, up to this: a dotted name
+# folds only when there is truly no room.
+LONGEST_KEPT_WORD = 40
 
-    return "\n".join([line(headers), line("-" * width for width in widths), *map(line, rows)])
+
+def text_table(headers, rows, styles=None):
+    """The table as text, columns separated by │.
+
+    On a terminal it fits the terminal's width, folding long cells onto more lines, and
+    it has colour unless NO_COLOR is set. Anywhere else (a pipe, a file, a notebook's
+    plain text) it has no colour, and it folds only to the width COLUMNS asks for.
+    """
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    on_terminal = sys.stdout.isatty()
+    table = Table(box=box.MINIMAL, show_edge=False, pad_edge=False, header_style="bold")
+    width = table_width(on_terminal)
+    styles = styles or [None] * len(headers)
+    widths = column_widths(headers, rows, width)
+    for header, style, column_width in zip(headers, styles, widths, strict=True):
+        table.add_column(header, overflow="fold", style=style, width=column_width)
+    for row in rows:
+        # Text, not str: a cell such as "[1, 2]" is data, never rich markup.
+        table.add_row(*(Text(str(cell)) for cell in row))
+    output = io.StringIO()
+    console = Console(
+        file=output,
+        width=width,
+        # NO_COLOR asks for plain text: no colour, and no bold either.
+        force_terminal=on_terminal and "NO_COLOR" not in os.environ,
+        color_system="auto" if on_terminal and "NO_COLOR" not in os.environ else None,
+        highlight=False,
+    )
+    console.print(table)
+    return "\n".join(line.rstrip() for line in output.getvalue().rstrip("\n").splitlines())
+
+
+def column_widths(headers, rows, width):
+    """Each column's width, so that the table fits in ``width`` and no column is lost.
+
+    Columns get their natural width when everything fits. Otherwise each starts from
+    its longest word (up to LONGEST_KEPT_WORD), the widest shrunk first if even those do
+    not fit, and the room left is shared out in proportion to what each still lacks.
+    """
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in headers]
+    natural = [
+        longest(header, cells, str.splitlines)
+        for header, cells in zip(headers, columns, strict=True)
+    ]
+    room = width - 3 * (len(headers) - 1)  # " │ " between columns
+    if sum(natural) <= room:
+        return natural
+    widths = [
+        min(whole, LONGEST_KEPT_WORD, longest("", cells, str.split))
+        for whole, cells in zip(natural, columns, strict=True)
+    ]
+    while sum(widths) > room and max(widths) > 1:
+        widths[widths.index(max(widths))] -= 1
+    lacking = [whole - given for whole, given in zip(natural, widths, strict=True)]
+    spare = room - sum(widths)
+    return [
+        given + spare * lack // sum(lacking) for given, lack in zip(widths, lacking, strict=True)
+    ]
+
+
+def longest(header, cells, split):
+    """The length of the longest piece of the header and cells, as ``split`` cuts them."""
+    pieces = [piece for text in [header, *map(str, cells)] for piece in split(text)]
+    return max(map(len, pieces), default=1) or 1
+
+
+def table_width(on_terminal):
+    if on_terminal:
+        return shutil.get_terminal_size().columns
+    return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else UNLIMITED
 
 
 def html_table(headers, rows):

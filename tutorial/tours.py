@@ -3,14 +3,24 @@
 Each tour runs inside its step's interpreter on a scratch database (tutorial.inside).
 """
 
+import sys
+import textwrap
+
 from django.test import Client
 from django.test.utils import setup_test_environment
 
+from tutorial.tables import table_width
 from tutorial.tracer import trace_signals
 
 
+def say(text):
+    """Print a line of the tour, wrapped to the width the tables use."""
+    blank_lines, text = len(text) - len(text.lstrip("\n")), text.lstrip("\n")
+    print("\n" * blank_lines + textwrap.fill(text, width=table_width(sys.stdout.isatty())))
+
+
 def heading(text):
-    print(f"\n== {text} ==")
+    say(f"\n== {text} ==")
 
 
 def show(trace):
@@ -34,7 +44,7 @@ def tour_1():
     with trace_signals() as trace:
         responses = order_placed.send_robust(sender=None, order_id=7)
     show(trace)
-    print("send_robust() returned the error instead of raising it:", responses[1][1])
+    say(f"send_robust() returned the error instead of raising it: {responses[1][1]}")
 
 
 def tour_2():
@@ -59,8 +69,8 @@ def confirm_and_show(order, title):
     with trace_signals() as trace:
         response = Client().post(f"/orders/{order.pk}/confirm/")
     show(trace)
-    print(f"\nHTTP {response.status_code}: {response.content.decode()}")
-    print(f"Stock of {order.product.name} now: {Product.objects.get(pk=order.product_id).quantity}")
+    say(f"\nHTTP {response.status_code}: {response.content.decode()}")
+    say(f"Stock of {order.product.name} now: {Product.objects.get(pk=order.product_id).quantity}")
 
 
 def shop_tour(step_name):
@@ -70,7 +80,7 @@ def shop_tour(step_name):
     mug = Product.objects.create(name="Ceramic mug", description="", price=14, quantity=3)
     first = Order.objects.create(product=mug, quantity=2)
     second = Order.objects.create(product=mug, quantity=2)
-    print(f"{step_name}: 3 mugs in stock, orders #{first.pk} and #{second.pk} for 2 each.")
+    say(f"{step_name}: 3 mugs in stock, orders #{first.pk} and #{second.pk} for 2 each.")
     confirm_and_show(first, f"POST /orders/{first.pk}/confirm/: enough stock")
     confirm_and_show(second, f"POST /orders/{second.pk}/confirm/: only 1 mug left")
 
@@ -94,15 +104,15 @@ def tour_5():
     with trace_signals() as trace:
         author = get_user_model().objects.create_user("writer", email="writer@example.com")
     show(trace)
-    print(f"\nProfile: {author.customer}")
+    say(f"\nProfile: {author.customer}")
 
     heading("A comment emails the author, after the commit")
     blog = Blog.objects.create(title="Brewing", body="Pour slowly.", author=author)
     with trace_signals() as trace, transaction.atomic():
         Comment.objects.create(blog=blog, name="Ada", email="ada@example.com", body="Nice!")
-        print(f"Inside the transaction: {len(mail.outbox)} email(s) sent")
+        say(f"Inside the transaction: {len(mail.outbox)} email(s) sent")
     show(trace)
-    print(f"After the commit: {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
+    say(f"After the commit: {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
 
     heading("A comment whose transaction rolls back sends nothing")
     try:
@@ -111,7 +121,7 @@ def tour_5():
             raise RuntimeError("the request failed after the save")
     except RuntimeError:
         pass
-    print(f"Still {len(mail.outbox)} email(s) in the outbox.")
+    say(f"Still {len(mail.outbox)} email(s) in the outbox.")
 
 
 def tour_6():
@@ -129,13 +139,13 @@ def tour_6():
     with trace_signals() as trace, transaction.atomic():
         Comment.objects.create(blog=blog, name="Ada", email="ada@example.com", body="Nice!")
     show(trace)
-    print(f"\nAfter the commit: {len(mail.outbox)} email(s) sent; the task waits for a worker.")
+    say(f"\nAfter the commit: {len(mail.outbox)} email(s) sent; the task waits for a worker.")
 
     heading("A worker runs it: task_started, the email, task_finished")
     with trace_signals() as trace:
         call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     show(trace)
-    print(f"\nNow {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
+    say(f"\nNow {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
 
 
 TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6}

@@ -24,6 +24,7 @@ PATCHED = [*SEND_METHODS, LIVE_RECEIVERS_METHOD]
 # Sent for every model instance Django builds; pass ignore=() to see them.
 NOISY_SIGNALS = ("pre_init", "post_init")
 HEADERS = ["#", "signal", "sender", "arguments / receiver", "result"]
+COLUMN_STYLES = ["dim", "cyan", None, None, "green"]
 
 # The events being sent right now, innermost last. A context variable, not a thread
 # local: asyncio tasks and sync_to_async threads each see their own sender's chain.
@@ -93,7 +94,7 @@ class Trace:
     def __str__(self):
         if not self.events:
             return "No signals were sent."
-        return text_table(HEADERS, self._rows())
+        return text_table(HEADERS, self._rows(), styles=COLUMN_STYLES)
 
     __repr__ = __str__
 
