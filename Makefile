@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
+.PHONY: help setup test check start notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +26,9 @@ reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 
 check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1]
 	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres)
+
+start: ## copy step N-1's project to build step N yourself: make start STEP=3 PROJECT=../try3
+	@$(TUTORIAL) start $(STEP) $(PROJECT)
 
 diff-%: ## what changed from step N-1 to step N, code first (make diff-3; ALL=1 adds the README)
 	@$(TUTORIAL) diff $* $(if $(ALL),--all) $(if $(STAT),--stat)

@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "tutorial.commands",
     "tutorial.diff",
     "tutorial.check",
+    "tutorial.start",
     "tutorial.explore",
     "tutorial.postgres",
     "tutorial.redis_server",

@@ -65,6 +65,7 @@ SLOW_REPOSITORY_TESTS = [
     "tests/test_notebooks.py",
     "tests/test_tours.py",
     "tests/test_bench.py",
+    "tests/test_start.py",
 ]
 
 

@@ -1,0 +1,89 @@
+"""``python -m tutorial start N PATH``: step N-1's project as a learner's starting point.
+
+Only what a learner would have is copied: the project and its apps, migrations,
+templates and fixtures; never the course's tests, pytest.ini, README, databases or
+caches. The standard library is enough: this runs before .venv exists.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+from tutorial.stepdiff import changed_files
+from tutorial.steps import REPO_ROOT, get_step
+
+# What a step folder holds for the course only.
+COURSE_ONLY = ("tests", "pytest.ini", "README.md")
+
+
+class StartRefused(Exception):
+    """A path the learner's project must not go to: one line, exit status 2."""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "start", help="copy step N-1's project into PATH, to build step N there yourself"
+    )
+    parser.add_argument("step", help="the step you are about to build, 1 to 6")
+    parser.add_argument("project", help="a new or empty folder for your project")
+    parser.set_defaults(run=start, needs_venv=False)
+
+
+def start(args):
+    step = get_step(args.step)
+    previous = step.previous()
+    if previous is None:
+        print_how_to_begin(step, args.project)
+        return 0
+    try:
+        destination = usable_destination(args.project)
+    except StartRefused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
+    copy_project(previous.path, destination)
+    print(f"Copied the project of {previous} into {args.project}: your starting point.")
+    print("Left out: the course's tests, pytest.ini, README, database and caches.\n")
+    print("Next:")
+    print(f'  1. Follow {step}/README.md: "Get here from the previous step", then')
+    print(f'     "The code that changed". `make diff-{step.number}` shows every changed line.')
+    print(f"  2. Check your project: make check STEP={step.number} PROJECT={args.project}")
+    print(f"     (or: python -m tutorial check {step.number} {args.project})")
+    return 0
+
+
+def print_how_to_begin(step, project):
+    print(f"Step {step.number} is the first: there is no earlier project to copy.")
+    print(f'Begin as {step}/README.md says, under "Get here from the previous step":')
+    print(f"  mkdir {project} && cd {project}")
+    print("  django-admin startproject my_shop .")
+    print(f"Then check your project: make check STEP={step.number} PROJECT={project}")
+
+
+def usable_destination(project):
+    destination = Path(project).expanduser().resolve()
+    if destination == REPO_ROOT or REPO_ROOT in destination.parents:
+        raise StartRefused(
+            f"{project} is inside this repository; choose a folder outside it, "
+            "such as ../my_shop"
+        )
+    if destination.exists() and not destination.is_dir():
+        raise StartRefused(f"{project} is a file; give a new or empty folder")
+    if destination.exists() and any(destination.iterdir()):
+        raise StartRefused(
+            f"{project} is not empty, and nothing in it was changed; give a new or empty folder"
+        )
+    return destination
+
+
+def learner_files(step_folder):
+    """Every file of the step that a learner would have, relative to the step's folder."""
+    files = changed_files(None, step_folder)
+    return [path for path in files if not path.startswith(COURSE_ONLY)]
+
+
+def copy_project(step_folder, destination):
+    destination.mkdir(parents=True, exist_ok=True)
+    for relative_path in learner_files(step_folder):
+        target = destination / relative_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(step_folder / relative_path, target)
