@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check start notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
+.PHONY: help setup test check start branches notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,6 +29,9 @@ check: ## test your own project against a step: make check STEP=3 PROJECT=../my_
 
 start: ## copy step N-1's project to build step N yourself: make start STEP=3 PROJECT=../try3
 	@$(TUTORIAL) start $(STEP) $(PROJECT)
+
+branches: ## one git branch per step, step-01 to the last, in DEST: make branches DEST=../my_shop-steps
+	@$(TUTORIAL) branches $(DEST)
 
 diff-%: ## what changed from step N-1 to step N, code first (make diff-3; ALL=1 adds the README)
 	@$(TUTORIAL) diff $* $(if $(ALL),--all) $(if $(STAT),--stat)

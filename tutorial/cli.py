@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "tutorial.diff",
     "tutorial.check",
     "tutorial.start",
+    "tutorial.branches",
     "tutorial.explore",
     "tutorial.postgres",
     "tutorial.redis_server",

@@ -63,8 +63,7 @@ def usable_destination(project):
     destination = Path(project).expanduser().resolve()
     if destination == REPO_ROOT or REPO_ROOT in destination.parents:
         raise StartRefused(
-            f"{project} is inside this repository; choose a folder outside it, "
-            "such as ../my_shop"
+            f"{project} is inside this repository; choose a folder outside it, such as ../my_shop"
         )
     if destination.exists() and not destination.is_dir():
         raise StartRefused(f"{project} is a file; give a new or empty folder")
