@@ -12,8 +12,8 @@ help: ## list the targets
 setup: ## create .venv with the pinned requirements (done for you by every target)
 	@$(TUTORIAL) setup
 
-step-%: ## serve step N on 127.0.0.1:8000 (or PORT=8001; ASGI=1 serves it with uvicorn)
-	@$(TUTORIAL) serve $* --port $(PORT) $(if $(ASGI),--asgi)
+step-%: ## serve step N on 127.0.0.1:8000 (PORT=8001 to move; ASGI=1 with uvicorn; TRACE=1 prints signals)
+	@$(TUTORIAL) serve $* --port $(PORT) $(if $(ASGI),--asgi) $(if $(TRACE),--trace)
 
 test: ## run every step's tests, one pytest process each, plus tests/
 	@$(TUTORIAL) test

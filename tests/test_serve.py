@@ -258,3 +258,21 @@ def read_until(process, text, timeout=30):
         if text in line:
             return "".join(seen)
     pytest.fail(f"never printed {text!r}:\n{''.join(seen)}")
+
+
+def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
+    steps_dir = copy_steps(tmp_path, 3)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+
+    process, _seconds = serve_until_ready(steps_dir, port, step=3, options=["--trace"])
+    try:
+        confirmed = post_with_csrf_token(base_url, "/orders/", "/orders/2/confirm/")
+    finally:
+        output = stop(process)
+
+    assert confirmed == 200
+    after_the_post = output[output.index('"POST /orders/2/confirm/ HTTP/1.1" 200') :]
+    assert "orders.signals.order_confirmed" in after_the_post
+    assert "→ products.signals.update_quantity_on_order_confirmation" in after_the_post
+    assert "post_init" not in output, "the noisy signals are left out"

@@ -55,6 +55,9 @@ def register(subparsers):
     parser.add_argument(
         "--asgi", action="store_true", help="serve my_shop/asgi.py with uvicorn, not runserver"
     )
+    parser.add_argument(
+        "--trace", action="store_true", help="print the signals each request sends (runserver)"
+    )
     parser.set_defaults(run=serve)
 
     parser = add("test", help="run every step's tests (or step N's), each in its own pytest")
@@ -121,6 +124,9 @@ def step_environment(step):
 
 def serve(args):
     step = get_step(args.step)
+    if args.trace and args.asgi:
+        print("error: --trace works with runserver; leave out --asgi (ASGI=1)", file=sys.stderr)
+        return 2
     # Links in step 5's emails point at the port actually served.
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
     brand_new = not step.database.exists()
@@ -128,13 +134,15 @@ def serve(args):
     if brand_new and step.fixture.exists():
         manage(step, "loaddata", str(step.fixture), check=True)
     server_name = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
+    if args.trace:
+        server_name += ", printing each request's signals"
     print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/ ({server_name})")
     for hint in SERVE_HINTS.get(step.number, []):
         print(f"  open http://127.0.0.1:{args.port}{hint}")
     if args.asgi:
         print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
-    server = [sys.executable, *server_command(args.asgi, args.port)]
+    server = [sys.executable, *server_command(args.asgi, args.port, args.trace)]
     worker = WORKERS.get(step.number)
     if worker:
         commands = {"web": server, "worker": [sys.executable, *worker]}
@@ -145,11 +153,14 @@ def serve(args):
         return 0
 
 
-def server_command(asgi, port):
-    """runserver (WSGI), or uvicorn serving the project's ASGI application."""
+def server_command(asgi, port, trace=False):
+    """runserver (WSGI), traced or not, or uvicorn serving the project's ASGI application."""
     if asgi:
         application = "my_shop.asgi:application"
         return ["-m", "uvicorn", application, "--host", "127.0.0.1", "--port", str(port)]
+    if trace:
+        # The tooling wraps the step's application; the step itself stays as it is.
+        return ["-m", "tutorial.traced_server", "runserver", f"127.0.0.1:{port}"]
     return ["manage.py", "runserver", f"127.0.0.1:{port}"]
 
 
