@@ -91,8 +91,28 @@ def execute(path, save=False):
     except (CellTimeoutError, DeadKernelError) as error:
         raise NotebookFailed(f"{path.name}: {error}") from None
     if save:
+        notebook.metadata.setdefault("tutorial", {})["django"] = django_version()
         nbformat.write(notebook, path)
     return notebook
+
+
+def django_version():
+    """The Django version outputs are stored from, as "5.2"."""
+    import django
+
+    return ".".join(map(str, django.VERSION[:2]))
+
+
+def outputs_comparable(notebook):
+    """Whether the stored outputs should reproduce under this interpreter's Django.
+
+    A notebook whose metadata says its outputs differ between Django versions (the
+    tasks framework's module names, say) is compared only on the version it was saved with.
+    """
+    settings = notebook.metadata.get("tutorial", {})
+    if not settings.get("outputs_differ_between_django_versions"):
+        return True
+    return settings.get("django") == django_version()
 
 
 def failed_cell(notebook):
