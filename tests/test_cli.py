@@ -84,3 +84,33 @@ def test_the_cli_starts_with_the_standard_library_alone():
 
     assert result.returncode == 0, result.stderr
     assert "orders/signals.py" in result.stdout
+
+
+def test_the_summary_names_the_slowest_suites_and_tests(capsys):
+    from tutorial.runner import Suite, SuiteResult, print_summary
+
+    def result(label, seconds, durations):
+        output = f"{durations}\n1 passed in {seconds}s"
+        return SuiteResult(Suite(label, REPO_ROOT, []), 0, output, seconds)
+
+    results = [
+        result("step 01", 2.0, "0.90s call     tests/test_a.py::test_quick"),
+        result(
+            "step 02",
+            9.0,
+            "7.50s setup    tests/test_b.py::test_slow\n0.60s call     tests/test_b.py::test_b",
+        ),
+        result("tools", 5.0, "3.00s call     tests/test_c.py::test_mid"),
+        result("docs", 1.0, ""),
+    ]
+
+    print_summary(results, seconds=9.5)
+
+    out = capsys.readouterr().out.splitlines()
+    assert "slowest suites: step 02 9.0 s, tools 5.0 s, step 01 2.0 s" in out
+    slow = [line.split() for line in out if line.startswith("slow test:")]
+    assert [words[-1] for words in slow] == [
+        "tests/test_b.py::test_slow",
+        "tests/test_c.py::test_mid",
+        "tests/test_a.py::test_quick",
+    ]

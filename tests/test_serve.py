@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -70,10 +71,14 @@ def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
 
 
 def stop(process):
-    """Ctrl-C, as a learner stops the server; fail with what still runs if it does not stop."""
+    """Ctrl-C, as a learner stops the server; fail with what still runs if it does not stop.
+
+    Returns what the server printed and no read_until() took yet: read through the same
+    buffer, which communicate() would skip.
+    """
     os.killpg(process.pid, signal.SIGINT)
     try:
-        output, _ = process.communicate(timeout=30)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         still_running = subprocess.run(
             ["ps", "-o", "pid,ppid,stat,wchan:20,args", "-g", str(process.pid)],
@@ -81,9 +86,9 @@ def stop(process):
             text=True,
         ).stdout
         os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"Ctrl-C did not stop the server:\n{still_running}\n{output}")
-    return output
+        process.wait()
+        pytest.fail(f"Ctrl-C did not stop the server:\n{still_running}\n{process.stdout.read()}")
+    return process.stdout.read()
 
 
 def product_names(database):
@@ -241,11 +246,12 @@ def all_descendants(pid):
 
 
 def is_running(pid):
+    """Alive, and not a zombie: an exited child that no parent has reaped yet is gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
         return False
-    return True
+    return state != "Z"
 
 
 def read_until(process, text, timeout=30):
@@ -266,10 +272,13 @@ def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
     base_url = f"http://127.0.0.1:{port}"
 
     process, _seconds = serve_until_ready(steps_dir, port, step=3, options=["--trace"])
+    seen = ""
     try:
         confirmed = post_with_csrf_token(base_url, "/orders/", "/orders/2/confirm/")
+        # The trace is printed once the server has closed the response, after answering.
+        seen = read_until(process, "orders.signals.order_confirmed")
     finally:
-        output = stop(process)
+        output = seen + stop(process)
 
     assert confirmed == 200
     after_the_post = output[output.index('"POST /orders/2/confirm/ HTTP/1.1" 200') :]

@@ -37,10 +37,12 @@ class Settings:
     databases: tuple
     ratio_rounds: int
     comments: int
+    with_redis: bool
 
 
-FULL = Settings(300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"), 15, 50)
-QUICK = Settings(20, 24, (1, 4), (3,), ("SQLite",), 5, 5)
+FULL = Settings(300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"), 15, 50, True)
+# A smoke run: every table, with as little work in each as still shows it working.
+QUICK = Settings(10, 12, (4,), (3,), ("SQLite",), 3, 2, False)
 
 
 def register(subparsers):

@@ -196,13 +196,15 @@ def comment_rows(settings, prepare, running_server):
             (5, "step 05: mail sent in the request", None),
             (6, "step 06: task, db_worker", None),
         ]
+        redis = throwaway_redis() if settings.with_redis else None
         try:
-            redis = throwaway_redis()
-            redis_url = redis.__enter__()
-            runs.append((6, "step 06: task, RQ worker on Redis", redis_url))
+            if redis is not None:
+                runs.append((6, "step 06: task, RQ worker on Redis", redis.__enter__()))
         except RedisMissing:
             redis = None
             notes.append("RQ on Redis: skipped, redis-server is not installed.")
+        if not settings.with_redis:
+            notes.append("RQ on Redis: left out of --quick.")
         try:
             for index, (number, label, redis_url) in enumerate(runs):
                 database = databases(f"{number}_{index}")

@@ -17,6 +17,9 @@ from tutorial.steps import REPO_ROOT
 
 OUTCOME = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
 NO_TESTS_COLLECTED = 5
+# pytest's --durations lines: "3.12s setup    tests/test_tours.py::test_tour[1]"
+DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)$", re.MULTILINE)
+SLOWEST_SHOWN = 3
 
 
 @dataclass
@@ -45,6 +48,14 @@ class SuiteResult:
             outcome = "error" if outcome.startswith("error") else outcome
             counts[outcome] = counts.get(outcome, 0) + int(number)
         return counts
+
+    @property
+    def durations(self):
+        """(seconds, phase, test id) of the slowest tests pytest reported, this suite's."""
+        return [
+            (float(seconds), phase, f"{self.suite.label}: {test}")
+            for seconds, phase, test in DURATION.findall(self.output)
+        ]
 
     @property
     def ok(self):
@@ -87,8 +98,9 @@ def run_suite(suite):
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(suite.env)
     started = time.perf_counter()
+    durations = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5"]
     completed = subprocess.run(
-        [suite.python, "-m", "pytest", "-q", *suite.pytest_args],
+        [suite.python, "-m", "pytest", "-q", *durations, *suite.pytest_args],
         cwd=suite.cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -134,4 +146,14 @@ def print_summary(results, seconds):
     failed += sum(1 for result in results if not result.ok and not failures_in(result))
     skipped = f", {totals['skipped']} skipped" if totals.get("skipped") else ""
     print(f"wall time {seconds:.1f} s")
+    print_slowest(results)
     print(f"total: {totals.get('passed', 0)} passed, {failed} failed{skipped}")
+
+
+def print_slowest(results):
+    """Where the time goes, for whoever makes the suite slower next."""
+    suites = sorted(results, key=lambda result: result.seconds, reverse=True)[:SLOWEST_SHOWN]
+    print("slowest suites: " + ", ".join(f"{r.suite.label} {r.seconds:.1f} s" for r in suites))
+    tests = sorted((d for result in results for d in result.durations), reverse=True)
+    for seconds, phase, test in tests[:SLOWEST_SHOWN]:
+        print(f"slow test: {seconds:5.1f} s  {phase:<8} {test}")
