@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tutorial.processes import read_until
 from tutorial.steps import REPO_ROOT, get_step
 
 
@@ -252,18 +253,6 @@ def is_running(pid):
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
-
-
-def read_until(process, text, timeout=30):
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    pytest.fail(f"never printed {text!r}:\n{''.join(seen)}")
 
 
 def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):

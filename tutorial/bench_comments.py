@@ -17,6 +17,7 @@ import time
 import urllib.parse
 
 from tutorial.postgres import free_port
+from tutorial.processes import read_until
 from tutorial.redis_server import RedisMissing, throwaway_redis
 
 SMTP_DELAY = 0.3
@@ -81,26 +82,13 @@ def worker(step, environment, redis_url=None):
         text=True,
     )
     try:
-        wait_for_line(process, READY[command[0]])
+        read_until(process, READY[command[0]])
         # Keep reading, so that a full pipe never stops the worker.
         threading.Thread(target=process.stdout.read, daemon=True).start()
         yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def wait_for_line(process, text, timeout=30):
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return
-    raise RuntimeError(f"the worker never printed {text!r}:\n{''.join(seen)}")
 
 
 def post_comments(port, blog_id, count, first_number, mail_server):

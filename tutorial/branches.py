@@ -11,10 +11,10 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
+from tutorial.destinations import DestinationRefused, is_empty_or_new, outside_the_repository
 from tutorial.stepdiff import step_files
-from tutorial.steps import REPO_ROOT, all_steps
+from tutorial.steps import all_steps
 
 MARKER_KEY = "tutorial.generated"
 MARKER_VALUE = "make branches"
@@ -24,10 +24,6 @@ AUTHOR = {
     "GIT_COMMITTER_NAME": "Django signals tutorial",
     "GIT_COMMITTER_EMAIL": "tutorial@example.com",
 }
-
-
-class BranchesRefused(Exception):
-    """A destination that must not be written to: one line, exit status 2."""
 
 
 def register(subparsers):
@@ -44,7 +40,7 @@ def make_branches(args):
         return 3
     try:
         repository = prepared_repository(args.destination)
-    except BranchesRefused as refused:
+    except DestinationRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
     parent = None
@@ -61,27 +57,21 @@ def make_branches(args):
 
 def prepared_repository(destination):
     """The repository to write to: a new one, or one this command made and left clean."""
-    path = Path(destination).expanduser().resolve()
-    if path == REPO_ROOT or REPO_ROOT in path.parents:
-        raise BranchesRefused(
-            f"{destination} is inside this repository; choose a folder outside it"
-        )
-    if path.exists() and not path.is_dir():
-        raise BranchesRefused(f"{destination} is a file; give a new folder")
-    if path.exists() and any(path.iterdir()):
-        if not made_by_us(path):
-            raise BranchesRefused(
-                f"{destination} is not empty and was not made by `make branches`; "
-                "give a new folder, or one it made"
-            )
-        if git(path, "status", "--porcelain", "--untracked-files=no"):
-            raise BranchesRefused(
-                f"{destination} has changes of your own; commit or remove them first"
-            )
+    path = outside_the_repository(destination)
+    if is_empty_or_new(path):
+        path.mkdir(parents=True, exist_ok=True)
+        git(path, "init", "--quiet", "--initial-branch=step-01")
+        git(path, "config", MARKER_KEY, MARKER_VALUE)
         return path
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "--quiet", "--initial-branch=step-01")
-    git(path, "config", MARKER_KEY, MARKER_VALUE)
+    if not made_by_us(path):
+        raise DestinationRefused(
+            f"{destination} is not empty and was not made by `make branches`; "
+            "give a new folder, or one it made"
+        )
+    if git(path, "status", "--porcelain", "--untracked-files=no"):
+        raise DestinationRefused(
+            f"{destination} has changes of your own; commit or remove them first"
+        )
     return path
 
 

@@ -7,17 +7,13 @@ caches. The standard library is enough: this runs before .venv exists.
 
 import shutil
 import sys
-from pathlib import Path
 
+from tutorial.destinations import DestinationRefused, is_empty_or_new, outside_the_repository
 from tutorial.stepdiff import changed_files
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.steps import get_step
 
 # What a step folder holds for the course only.
 COURSE_ONLY = ("tests", "pytest.ini", "README.md")
-
-
-class StartRefused(Exception):
-    """A path the learner's project must not go to: one line, exit status 2."""
 
 
 def register(subparsers):
@@ -37,7 +33,7 @@ def start(args):
         return 0
     try:
         destination = usable_destination(args.project)
-    except StartRefused as refused:
+    except DestinationRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
     copy_project(previous.path, destination)
@@ -60,15 +56,9 @@ def print_how_to_begin(step, project):
 
 
 def usable_destination(project):
-    destination = Path(project).expanduser().resolve()
-    if destination == REPO_ROOT or REPO_ROOT in destination.parents:
-        raise StartRefused(
-            f"{project} is inside this repository; choose a folder outside it, such as ../my_shop"
-        )
-    if destination.exists() and not destination.is_dir():
-        raise StartRefused(f"{project} is a file; give a new or empty folder")
-    if destination.exists() and any(destination.iterdir()):
-        raise StartRefused(
+    destination = outside_the_repository(project)
+    if not is_empty_or_new(destination):
+        raise DestinationRefused(
             f"{project} is not empty, and nothing in it was changed; give a new or empty folder"
         )
     return destination
