@@ -68,25 +68,32 @@ def step_suite(step, pytest_args=(), env=None):
     return Suite(f"step {step.name}", step.path, list(pytest_args), environ)
 
 
-# The repository tests that start servers and pytest processes of their own run in a
-# second process, so that the two halves share the machine's cores.
-SLOW_REPOSITORY_TESTS = [
-    "tests/test_check.py",
-    "tests/test_serve.py",
-    "tests/test_notebooks.py",
-    "tests/test_tours.py",
-    "tests/test_bench.py",
-    "tests/test_start.py",
-]
+# The repository tests that start servers and pytest processes of their own run in two
+# more processes, so that the long ones share the machine's cores instead of queueing.
+SLOW_REPOSITORY_TESTS = {
+    "repository tests/ (check, start)": ["tests/test_check.py", "tests/test_start.py"],
+    "repository tests/ (servers, notebooks, tours, bench)": [
+        "tests/test_bench.py",
+        "tests/test_serve.py",
+        "tests/test_notebooks.py",
+        "tests/test_tours.py",
+    ],
+}
 
 
 def repository_suites(pytest_args=()):
-    slow = [path for path in SLOW_REPOSITORY_TESTS if (REPO_ROOT / path).exists()]
-    ignore_slow = [f"--ignore={path}" for path in slow]
-    return [
-        Suite("repository tests/", REPO_ROOT, ["tests", *ignore_slow, *pytest_args]),
-        Suite("repository tests/ (tools)", REPO_ROOT, [*slow, *pytest_args], slow=True),
+    groups = {
+        label: [path for path in paths if (REPO_ROOT / path).exists()]
+        for label, paths in SLOW_REPOSITORY_TESTS.items()
+    }
+    ignore_slow = [f"--ignore={path}" for paths in groups.values() for path in paths]
+    suites = [Suite("repository tests/", REPO_ROOT, ["tests", *ignore_slow, *pytest_args])]
+    suites += [
+        Suite(label, REPO_ROOT, [*paths, *pytest_args], slow=True)
+        for label, paths in groups.items()
+        if paths
     ]
+    return suites
 
 
 def run_suite(suite):
@@ -133,6 +140,7 @@ def failures_in(result):
 
 def print_summary(results, seconds):
     print("\n===== summary =====")
+    width = max(len(result.suite.label) for result in results)
     totals = {}
     for result in results:
         counts = result.counts
@@ -140,7 +148,7 @@ def print_summary(results, seconds):
             totals[outcome] = totals.get(outcome, 0) + number
         described = ", ".join(f"{n} {outcome}" for outcome, n in counts.items()) or "no tests ran"
         status = "ok" if result.ok else f"FAILED (exit {result.returncode})"
-        print(f"{result.suite.label:<38} {described:<28} {result.seconds:5.1f} s  {status}")
+        print(f"{result.suite.label:<{width}} {described:<28} {result.seconds:5.1f} s  {status}")
     failed = totals.get("failed", 0) + totals.get("error", 0)
     # A suite that crashed or collected nothing counts as one failure.
     failed += sum(1 for result in results if not result.ok and not failures_in(result))
