@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 User = get_user_model()
 SENT_BODY = re.compile(r"^comment number (\d+)$", re.MULTILINE)
 SLOW_MAIL_BACKEND = """
+import os
 import time
 
 from django.core.mail.backends.base import BaseEmailBackend
@@ -35,7 +36,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 class EmailBackend(BaseEmailBackend):
     def send_messages(self, messages):
         print("sending now", flush=True)
-        time.sleep(60)
+        time.sleep(float(os.environ.get("SLOW_MAIL_SECONDS", "60")))
+        print("sent", flush=True)
         return len(messages)
 """
 
@@ -204,6 +206,23 @@ def test_a_worker_killed_mid_task_leaves_a_trace_and_the_task_can_run_again(
 
     notify_author.enqueue(*stuck.args)  # what the operator does: see the README
     assert SENT_BODY.findall(run_worker("after-the-operator")) == ["0"]
+
+
+@pytest.mark.course_only
+def test_a_worker_stopped_with_sigterm_finishes_its_task_first(blog, enqueued, tmp_path):
+    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
+    post_comments(blog, 1)
+    [queued] = enqueued
+    slow = {"DJANGO_EMAIL_BACKEND": "slow_mail.EmailBackend", "SLOW_MAIL_SECONDS": "1"}
+    worker = start_worker("stopped-worker", PYTHONPATH=str(tmp_path), **slow)
+    read_until(worker, "sending now")
+
+    worker.send_signal(signal.SIGTERM)  # the worker itself, as a process manager stops it
+    worker.wait(timeout=60)
+    rest = worker.stdout.read()  # through the buffer that read_until() used
+
+    assert "sent" in rest.split()
+    assert notify_author.get_result(queued.id).status == TaskResultStatus.SUCCESSFUL
 
 
 def read_until(process, text, timeout=60):
