@@ -134,23 +134,73 @@ def register(subparsers):
         action="store_true",
         help="run on a throwaway PostgreSQL server; your settings must read DATABASE_URL",
     )
+    parser.add_argument(
+        "--course",
+        action="store_true",
+        help="the course's own run (make test): every test but the browser ones, pytest's "
+        "output instead of the report, and a check that the folder was left as it was",
+    )
+    parser.add_argument(
+        "--pytest-arg",
+        action="append",
+        default=[],
+        dest="pytest_args",
+        help="with --course: one argument for pytest, as --pytest-arg=-x (repeatable)",
+    )
     parser.set_defaults(run=run_check)
 
 
 def run_check(args):
     step = get_step(args.step)
+    run = CourseRun(args.pytest_args) if args.course else LearnerRun()
     try:
         project = find_project(args.project)
         settings_module = choose_settings(project, args.settings)
+        before = folder_state(project)
         with database_url(args.postgres) as url:
-            records = check_project(step, project, settings_module, url)
+            records, output = check_project(step, project, settings_module, url, run)
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ServerProgramsMissing as missing:
         print(missing, file=sys.stderr)
         return 3
+    if args.course:
+        return course_report(step, project, records, output, before)
     return report(step, project, records, on_postgres=args.postgres)
+
+
+@dataclass
+class LearnerRun:
+    """What a learner's check runs: the tests that judge behaviour."""
+
+    markers: str = LEFT_OUT
+    pytest_args: list = field(default_factory=list)
+
+
+@dataclass
+class CourseRun:
+    """What `make test` runs through check: every test but the browser ones."""
+
+    pytest_args: list = field(default_factory=list)
+    markers: str = "not browser"
+
+
+def folder_state(folder):
+    return sorted((str(path), path.stat().st_mtime_ns) for path in folder.rglob("*"))
+
+
+def course_report(step, project, records, output, before):
+    """pytest's own output, for whoever changed the step, then check's verdict."""
+    print(output.rstrip())
+    failed = sum(not behaviour.passed for behaviour in behaviours(records))
+    passed = len(behaviours(records)) - failed
+    changed = folder_state(project) != before
+    if changed:
+        print(f"error: checking {project} changed files in it; check must only read them")
+    verdict = "the step behaves as its tests say" if not failed else "not there yet"
+    print(f"\nResult: {passed} passed, {failed + changed} failed: {verdict}.")
+    return 1 if failed or changed else 0
 
 
 @contextlib.contextmanager
@@ -163,7 +213,8 @@ def database_url(postgres):
         yield f"{base_url}/check"
 
 
-def check_project(step, project, settings_module, url):
+def check_project(step, project, settings_module, url, run):
+    """Run the step's tests on the project; return the report's records and pytest's output."""
     with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
         environ = project_environment(project, settings_module, Path(scratch), url)
         vendor = probe_import(project, environ, Path(scratch))
@@ -172,7 +223,7 @@ def check_project(step, project, settings_module, url):
                 f"your settings ignore DATABASE_URL (the database is {vendor}), so --postgres "
                 'cannot apply; steps/01_setup/README.md, "The code that changed", shows how'
             )
-        return run_step_tests(step, project, environ, Path(scratch))
+        return run_step_tests(step, project, environ, Path(scratch), run)
 
 
 def find_project(path):
@@ -253,14 +304,14 @@ def last_line(text):
     return shorten(lines[-1]) if lines else "no output"
 
 
-def run_step_tests(step, project, environ, scratch):
+def run_step_tests(step, project, environ, scratch, run):
     shutil.copytree(step.path / "tests", scratch / "tests")
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
     completed = subprocess.run(
         [
             *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check_report"],
             # A test module that cannot import fails alone; the others still run.
-            *["--continue-on-collection-errors", "-m", LEFT_OUT],
+            *["--continue-on-collection-errors", "-m", run.markers, *run.pytest_args],
         ],
         cwd=scratch,
         env=environ,
@@ -271,7 +322,8 @@ def run_step_tests(step, project, environ, scratch):
     if not report_file.exists():
         output = completed.stderr or completed.stdout
         raise CheckError(f"step {step.number}'s tests could not start: {last_line(output)}")
-    return [json.loads(line) for line in report_file.read_text().splitlines()]
+    records = [json.loads(line) for line in report_file.read_text().splitlines()]
+    return records, completed.stdout + completed.stderr
 
 
 def write_pytest_ini(step, project, settings_module, scratch):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from tutorial import environment
-from tutorial.runner import repository_suites, run_test_suites, step_suite
+from tutorial.runner import checked_step_suite, repository_suites, run_test_suites, step_suite
 from tutorial.side_by_side import run_side_by_side
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
@@ -169,7 +169,7 @@ def test(args):
     if args.step is not None:
         suites = [step_suite(get_step(args.step), pytest_args)]
     else:
-        suites = [step_suite(step, pytest_args) for step in all_steps()]
+        suites = [checked_step_suite(step, pytest_args) for step in all_steps()]
         suites += repository_suites(pytest_args)
     return run_test_suites(suites)
 

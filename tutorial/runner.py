@@ -31,6 +31,8 @@ class Suite:
     slow: bool = False
     python: str = sys.executable
     fail_on_skip: bool = False  # for suites where a skip means "did not run"
+    # What runs the tests: pytest itself, or `tutorial check`, which passes them on to it.
+    runner: tuple = ("-m", "pytest", "-q")
 
 
 @dataclass
@@ -66,6 +68,16 @@ class SuiteResult:
 def step_suite(step, pytest_args=(), env=None):
     environ = {"DJANGO_SETTINGS_MODULE": "my_shop.settings", **(env or {})}
     return Suite(f"step {step.name}", step.path, list(pytest_args), environ)
+
+
+def checked_step_suite(step, pytest_args=()):
+    """The step's tests run once, through `check --course`: they pass, and check works.
+
+    This is the run `make test` makes: the same tests as step_suite(), from check's
+    scratch folder, so that a step passing its own check needs no second run.
+    """
+    check = ("-m", "tutorial", "check", str(step.number), str(step.path), "--course")
+    return Suite(f"step {step.name}", REPO_ROOT, list(pytest_args), runner=check)
 
 
 # The repository tests that start servers and pytest processes of their own run in two
@@ -105,9 +117,11 @@ def run_suite(suite):
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(suite.env)
     started = time.perf_counter()
-    durations = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5"]
+    arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]
+    if suite.runner[:3] == ("-m", "tutorial", "check"):
+        arguments = [f"--pytest-arg={argument}" for argument in arguments]
     completed = subprocess.run(
-        [suite.python, "-m", "pytest", "-q", *durations, *suite.pytest_args],
+        [suite.python, *suite.runner, *arguments],
         cwd=suite.cwd,
         env=env,
         stdout=subprocess.PIPE,
