@@ -56,6 +56,20 @@ def register(subparsers):
 
 def bench(args):
     settings = QUICK if args.quick else FULL
+    # The article's receiver goes last in step 3's batch: it disconnects the step's own.
+    measure_together(
+        [
+            (3, "queries", None),
+            (3, "signal_vs_direct", signal_options(settings)),
+            (3, "send_cost", send_options(settings)),
+            (3, "article_queries", None),
+            (4, "queries", None),
+            (5, "queries", None),
+            (5, "comment_queries", None),
+            (6, "comment_queries", None),
+            (6, "enqueue_queries", None),
+        ]
+    )
     sections = [
         machine_note(),
         query_section(),
@@ -72,7 +86,29 @@ def bench(args):
     return 0
 
 
+# Results of measurements already made in a batch, by (step, name, options as JSON).
+_measured = {}
+
+
+def measure_together(requests):
+    """Make independent measurements of each step in one interpreter: a step's Django
+    starts once, not once per measurement. Later measure() calls get the results."""
+    by_step = {}
+    for step_number, name, options in requests:
+        by_step.setdefault(step_number, []).append([name, options or {}])
+    for step_number, batch in by_step.items():
+        completed = run_in_step(step_number, "bench", "--batch", json.dumps(batch), capture=True)
+        if completed.returncode:
+            raise RuntimeError(f"measurements failed in step {step_number}:\n{completed.stderr}")
+        results = json.loads(completed.stdout.strip().splitlines()[-1])
+        for (name, options), result in zip(batch, results, strict=True):
+            _measured[(step_number, name, json.dumps(options))] = result
+
+
 def measure(step_number, name, options=None, database=None):
+    batched = (step_number, name, json.dumps(options or {}))
+    if database is None and batched in _measured:
+        return _measured.pop(batched)
     arguments = ["bench", "--measure", name, "--options", json.dumps(options or {})]
     if database:
         arguments += ["--database", str(database)]
@@ -127,9 +163,16 @@ def query_section():
     )
 
 
+def signal_options(settings):
+    return {"repetitions": settings.repetitions, "rounds": settings.ratio_rounds}
+
+
+def send_options(settings):
+    return {"repetitions": settings.repetitions * 100}
+
+
 def signal_cost_section(settings):
-    options = {"repetitions": settings.repetitions, "rounds": settings.ratio_rounds}
-    confirmation = measure(3, "signal_vs_direct", options)
+    confirmation = measure(3, "signal_vs_direct", signal_options(settings))
     spread = f"{confirmation['ratio_low']:.3f} to {confirmation['ratio_high']:.3f}"
     first = markdown_table(
         ["stock update (step 03)", "median per call", "ratio", "middle half of the rounds"],
@@ -143,7 +186,7 @@ def signal_cost_section(settings):
             ["direct call of the receiver", microseconds(confirmation["direct"]), "1.000", ""],
         ],
     )
-    costs = measure(3, "send_cost", {"repetitions": settings.repetitions * 100})
+    costs = measure(3, "send_cost", send_options(settings))
     plain = costs["plain call"]
     second = markdown_table(
         ["call", "median per call", "× plain call"],

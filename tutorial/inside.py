@@ -14,6 +14,7 @@ def main(argv=None):
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--measure", help="bench: which measurement")
     parser.add_argument("--options", default="{}", help="bench: its options, as JSON")
+    parser.add_argument("--batch", help="bench: several [measurement, options] pairs, as JSON")
     parser.add_argument("--database", help="bench: keep the scratch database in this file")
     args = parser.parse_args(argv)
 
@@ -25,7 +26,11 @@ def main(argv=None):
 
         from tutorial.bench_inside import MEASUREMENTS
 
-        print(json.dumps(MEASUREMENTS[args.measure](json.loads(args.options))))
+        if args.batch:
+            batch = json.loads(args.batch)
+            print(json.dumps([MEASUREMENTS[name](options) for name, options in batch]))
+        else:
+            print(json.dumps(MEASUREMENTS[args.measure](json.loads(args.options))))
     elif args.action == "receivers":
         from tutorial.inspector import receivers_table
 
