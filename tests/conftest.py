@@ -30,7 +30,8 @@ def run_inside_step(number, code, steps_dir=None):
     ``steps_dir`` runs a copy of the step kept there instead of the step itself.
     """
     step_path = get_step(number).path
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    # COLUMNS emptied: tables are read whole, whatever width the shell exports.
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": ""}
     if steps_dir is not None:
         step_path = Path(steps_dir) / step_path.name
         environment["TUTORIAL_STEPS_DIR"] = str(steps_dir)

@@ -46,7 +46,8 @@ def scratch_steps(tmp_path):
 
 def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
     """Start `serve N`, wait for /admin/login/ to answer 200; return (process, seconds)."""
-    env = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir)}
+    # COLUMNS emptied: the trace's tables are read whole, whatever width the shell exports.
+    env = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir), "COLUMNS": ""}
     process = subprocess.Popen(
         [sys.executable, "-m", "tutorial", "serve", str(step), "--port", str(port), *options],
         cwd=REPO_ROOT,

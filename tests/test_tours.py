@@ -43,7 +43,8 @@ MUST_SHOW = {
 @pytest.fixture(scope="module")
 def tours():
     def tour(step):
-        return run_tutorial("tour", step.number, timeout=60)
+        # Unlimited width, whatever COLUMNS the shell exports: the tests read whole lines.
+        return run_tutorial("tour", step.number, env={"COLUMNS": ""}, timeout=60)
 
     steps = all_steps()
     with ThreadPoolExecutor(max_workers=len(steps)) as pool:
@@ -67,17 +68,22 @@ NARROW = ["tour 3", "tour 5", "receivers 5"]
 
 
 @pytest.fixture(scope="module")
-def narrow_and_wide():
-    """The outputs of NARROW at COLUMNS=100 and with no width limit (a pipe's default)."""
+def narrow_and_wide(tours):
+    """The outputs of NARROW at COLUMNS=100 and with no width limit (a pipe's default).
+
+    The tours' unlimited outputs are the ones the tours fixture already has.
+    """
 
     def run(command, columns):
         return run_tutorial(*command.split(), env=columns, timeout=60).stdout
 
-    jobs = [(command, columns) for command in NARROW for columns in ({"COLUMNS": "100"}, {})]
+    jobs = [(command, {"COLUMNS": "100"}) for command in NARROW] + [
+        ("receivers 5", {"COLUMNS": ""})
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = list(pool.map(lambda job: run(*job), jobs))
-    return {command: (outputs[2 * index], outputs[2 * index + 1]) for index, command in
-            enumerate(NARROW)}  # fmt: skip
+        *narrow, wide_receivers = pool.map(lambda job: run(*job), jobs)
+    wide = [tours[3].stdout, tours[5].stdout, wide_receivers]
+    return dict(zip(NARROW, zip(narrow, wide, strict=True), strict=True))
 
 
 @pytest.mark.parametrize("command", NARROW)
@@ -102,7 +108,7 @@ def column_text(output):
 def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color():
     from test_diff import run_on_a_terminal
 
-    piped = run_tutorial("receivers", "3").stdout
+    piped = run_tutorial("receivers", "3", env={"COLUMNS": ""}).stdout
     coloured = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120"})
     plain = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120", "NO_COLOR": "1"})
 

@@ -37,6 +37,9 @@ def start(step, database=None):
     # ipykernel runs cells inside an asyncio event loop, where Django refuses ORM calls
     # unless told that this process is not serving async requests. This kernel only.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # A notebook is no terminal: the plain text of its tables keeps its natural width,
+    # whatever COLUMNS the shell that started Jupyter had.
+    os.environ.pop("COLUMNS", None)
     _loaded = load_step(step, database=database)
 
     from django.test.utils import setup_test_environment

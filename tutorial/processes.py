@@ -1,19 +1,27 @@
 """Reading a running process's output, line by line, without waiting for it to end."""
 
-import time
+import threading
 
 
 def read_until(process, text, timeout=30):
     """Read the process's output until a line contains ``text``; return all it read.
 
-    Raises TimeoutError, with what was read, when the text never comes.
+    The reading happens in a thread, so that a process that goes quiet cannot hold the
+    caller past ``timeout``: then TimeoutError says what was read, and the caller stops
+    the process (which ends the thread).
     """
-    seen, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise TimeoutError(f"never printed {text!r}:\n{''.join(seen)}")
+    seen, found = [], threading.Event()
+
+    def read():
+        for line in iter(process.stdout.readline, ""):
+            seen.append(line)
+            if text in line:
+                found.set()
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not found.is_set():
+        raise TimeoutError(f"never printed {text!r} within {timeout} s:\n{''.join(seen)}")
+    return "".join(seen)
