@@ -62,3 +62,13 @@ def test_each_request_is_logged_with_its_duration(client, caplog):
     [line] = [r.getMessage() for r in caplog.records if r.name.startswith("request_log")]
     assert line.startswith("GET /orders/ finished in ")
     assert line.endswith(" ms")
+
+
+@pytest.mark.course_only
+def test_the_async_test_client_writes_no_duration_line(caplog):
+    """AsyncClient sends request_finished from a thread of its own, unlike a real ASGI server."""
+    with caplog.at_level(logging.DEBUG, logger="request_log"):
+        response = async_to_sync(AsyncClient().get)("/orders/")
+
+    assert response.status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("request_log")] == []
