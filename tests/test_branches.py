@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 from conftest import run_tutorial
-from test_check import folder_state
 
+from tutorial.check import folder_state
 from tutorial.steps import REPO_ROOT, all_steps
 
 STEPS = all_steps()

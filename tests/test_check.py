@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_tutorial
 
-from tutorial.check import explain
+from tutorial.check import explain, folder_state
 from tutorial.steps import REPO_ROOT, get_step
 
 
@@ -119,10 +119,6 @@ def test_step_3_passes_its_own_check_and_is_left_untouched(own_checks):
     assert "FAIL" not in result.stdout
     assert result.stdout.splitlines()[-1].endswith("0 failed: your project behaves like the step.")
     assert folder_state(step.path) == before[step.number]
-
-
-def folder_state(folder):
-    return sorted((str(path), path.stat().st_mtime_ns) for path in folder.rglob("*"))
 
 
 def test_a_receiver_that_is_never_imported_fails_the_stock_behaviour(own_checks):

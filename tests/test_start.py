@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import run_tutorial
-from test_check import folder_state
 
+from tutorial.check import folder_state
 from tutorial.diff import grouped
 from tutorial.stepdiff import changed_files
 from tutorial.steps import REPO_ROOT, get_step

@@ -206,7 +206,8 @@ def comment_section(settings):
     def prepare(number, database):
         return measure(number, "prepare_blog", database=database)["blog"]
 
-    rows, notes, medians = comment_rows(settings, prepare, running_server)
+    with database_for("SQLite") as databases:
+        rows, notes, medians = comment_rows(settings, databases, prepare, running_server)
     table = markdown_table(
         ["comment POST to", "answer, median", "answer, 95th percentile", "POST to mail delivered"],
         rows,

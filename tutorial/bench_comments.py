@@ -19,6 +19,7 @@ import urllib.parse
 from tutorial.postgres import free_port
 from tutorial.processes import read_until
 from tutorial.redis_server import RedisMissing, throwaway_redis
+from tutorial.steps import get_step
 
 SMTP_DELAY = 0.3
 COMMENT_BODY = "bench comment {number}"
@@ -124,7 +125,7 @@ def post_comments(port, blog_id, count, first_number, mail_server):
         if response.status != 302:
             raise RuntimeError(f"comment POST answered {response.status}, not 302")
         posted.append((number, started, seconds))
-        wait_for_mail(mail_server, [number])
+        wait_for_mail(mail_server, number)
     return posted
 
 
@@ -138,14 +139,13 @@ def csrf_token(port, blog_id):
     return cookie.split("csrftoken=", 1)[1].split(";", 1)[0]
 
 
-def wait_for_mail(mail_server, numbers):
+def wait_for_mail(mail_server, number):
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while time.monotonic() < deadline:
-        if all(number in mail_server.arrived for number in numbers):
+        if number in mail_server.arrived:
             return
         time.sleep(0.05)
-    missing = [number for number in numbers if number not in mail_server.arrived]
-    raise RuntimeError(f"{len(missing)} comment email(s) never arrived")
+    raise RuntimeError(f"the email for comment {number} never arrived")
 
 
 def percentile(values, fraction):
@@ -168,46 +168,40 @@ def milliseconds(seconds):
     return f"{seconds * 1000:,.0f} ms"
 
 
-def comment_rows(settings, prepare, running_server):
+def comment_rows(settings, databases, prepare, running_server):
     """One row per way of sending: step 05, step 06 on the database, step 06 on Redis.
 
-    ``prepare(number, database)`` makes a post and returns its id; ``running_server``
-    is bench.running_server. Returns the rows, notes, and each step's median answer.
+    ``databases(name)`` gives a new SQLite file, ``prepare(number, database)`` makes a post
+    in it and returns its id, ``running_server`` is bench.running_server. Returns the
+    rows, notes, and each step's median answer.
     """
-    from tutorial.bench import database_for
-    from tutorial.steps import get_step
-
     rows, notes, medians = [], [], {}
-    with SlowMailServer() as mail_server, database_for("SQLite") as databases:
-        environment = mail_environment(mail_server)
+    with SlowMailServer() as mail_server, contextlib.ExitStack() as services:
         runs = [
             (5, "step 05: mail sent in the request", None),
             (6, "step 06: task, db_worker", None),
         ]
-        redis = throwaway_redis() if settings.with_redis else None
-        try:
-            if redis is not None:
-                runs.append((6, "step 06: task, RQ worker on Redis", redis.__enter__()))
-        except RedisMissing:
-            redis = None
-            notes.append("RQ on Redis: skipped, redis-server is not installed.")
         if not settings.with_redis:
             notes.append("RQ on Redis: left out of --quick.")
-        try:
-            for index, (number, label, redis_url) in enumerate(runs):
-                database = databases(f"{number}_{index}")
-                extra = {**environment, **({"REDIS_URL": redis_url} if redis_url else {})}
-                blog_id = prepare(number, database)
+        else:
+            try:
+                redis_url = services.enter_context(throwaway_redis())
+                runs.append((6, "step 06: task, RQ worker on Redis", redis_url))
+            except RedisMissing:
+                notes.append("RQ on Redis: skipped, redis-server is not installed.")
+        for index, (number, label, redis_url) in enumerate(runs):
+            database = databases(f"{number}_{index}")
+            extra = {**mail_environment(mail_server)}
+            if redis_url:
+                extra["REDIS_URL"] = redis_url
+            blog_id = prepare(number, database)
+            with contextlib.ExitStack() as running:
                 port = free_port()
+                server = running.enter_context(running_server(number, database, port, extra))
+                if number == 6:
+                    running.enter_context(worker(get_step(6), server.environment, redis_url))
                 first = index * settings.comments
-                with contextlib.ExitStack() as running:
-                    server = running.enter_context(running_server(number, database, port, extra))
-                    if number == 6:
-                        running.enter_context(worker(get_step(6), server.environment, redis_url))
-                    posted = post_comments(port, blog_id, settings.comments, first, mail_server)
-                rows.append(row(label, mail_server, posted))
-                medians.setdefault(number, statistics.median(t for _n, _s, t in posted))
-        finally:
-            if redis is not None:
-                redis.__exit__(None, None, None)
+                posted = post_comments(port, blog_id, settings.comments, first, mail_server)
+            rows.append(row(label, mail_server, posted))
+            medians.setdefault(number, statistics.median(t for _n, _s, t in posted))
     return rows, notes, medians

@@ -152,13 +152,16 @@ def register(subparsers):
 
 def run_check(args):
     step = get_step(args.step)
-    run = CourseRun(args.pytest_args) if args.course else LearnerRun()
+    # The course's own run also has the tests that pin details (course_only, article).
+    markers = "not browser" if args.course else LEFT_OUT
     try:
         project = find_project(args.project)
         settings_module = choose_settings(project, args.settings)
         before = folder_state(project)
         with database_url(args.postgres) as url:
-            records, output = check_project(step, project, settings_module, url, run)
+            records, output = check_project(
+                step, project, settings_module, url, markers, args.pytest_args
+            )
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -170,31 +173,17 @@ def run_check(args):
     return report(step, project, records, on_postgres=args.postgres)
 
 
-@dataclass
-class LearnerRun:
-    """What a learner's check runs: the tests that judge behaviour."""
-
-    markers: str = LEFT_OUT
-    pytest_args: list = field(default_factory=list)
-
-
-@dataclass
-class CourseRun:
-    """What `make test` runs through check: every test but the browser ones."""
-
-    pytest_args: list = field(default_factory=list)
-    markers: str = "not browser"
-
-
 def folder_state(folder):
+    """Every path below the folder with its modification time: any write changes it."""
     return sorted((str(path), path.stat().st_mtime_ns) for path in folder.rglob("*"))
 
 
 def course_report(step, project, records, output, before):
     """pytest's own output, for whoever changed the step, then check's verdict."""
     print(output.rstrip())
-    failed = sum(not behaviour.passed for behaviour in behaviours(records))
-    passed = len(behaviours(records)) - failed
+    results = behaviours(records)
+    failed = sum(not behaviour.passed for behaviour in results)
+    passed = len(results) - failed
     changed = folder_state(project) != before
     if changed:
         print(f"error: checking {project} changed files in it; check must only read them")
@@ -213,7 +202,7 @@ def database_url(postgres):
         yield f"{base_url}/check"
 
 
-def check_project(step, project, settings_module, url, run):
+def check_project(step, project, settings_module, url, markers, pytest_args=()):
     """Run the step's tests on the project; return the report's records and pytest's output."""
     with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
         environ = project_environment(project, settings_module, Path(scratch), url)
@@ -223,7 +212,7 @@ def check_project(step, project, settings_module, url, run):
                 f"your settings ignore DATABASE_URL (the database is {vendor}), so --postgres "
                 'cannot apply; steps/01_setup/README.md, "The code that changed", shows how'
             )
-        return run_step_tests(step, project, environ, Path(scratch), run)
+        return run_step_tests(step, project, environ, Path(scratch), markers, pytest_args)
 
 
 def find_project(path):
@@ -304,14 +293,14 @@ def last_line(text):
     return shorten(lines[-1]) if lines else "no output"
 
 
-def run_step_tests(step, project, environ, scratch, run):
+def run_step_tests(step, project, environ, scratch, markers, pytest_args):
     shutil.copytree(step.path / "tests", scratch / "tests")
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
     completed = subprocess.run(
         [
             *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check_report"],
             # A test module that cannot import fails alone; the others still run.
-            *["--continue-on-collection-errors", "-m", run.markers, *run.pytest_args],
+            *["--continue-on-collection-errors", "-m", markers, *pytest_args],
         ],
         cwd=scratch,
         env=environ,

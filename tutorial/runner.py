@@ -31,8 +31,10 @@ class Suite:
     slow: bool = False
     python: str = sys.executable
     fail_on_skip: bool = False  # for suites where a skip means "did not run"
-    # What runs the tests: pytest itself, or `tutorial check`, which passes them on to it.
+    # What runs the tests: pytest itself, or `tutorial check`, which passes them on to it
+    # when each is written as pytest_arg_prefix + argument.
     runner: tuple = ("-m", "pytest", "-q")
+    pytest_arg_prefix: str = ""
 
 
 @dataclass
@@ -77,7 +79,13 @@ def checked_step_suite(step, pytest_args=()):
     scratch folder, so that a step passing its own check needs no second run.
     """
     check = ("-m", "tutorial", "check", str(step.number), str(step.path), "--course")
-    return Suite(f"step {step.name}", REPO_ROOT, list(pytest_args), runner=check)
+    return Suite(
+        f"step {step.name}",
+        REPO_ROOT,
+        list(pytest_args),
+        runner=check,
+        pytest_arg_prefix="--pytest-arg=",
+    )
 
 
 # The repository tests that start servers and pytest processes of their own run in two
@@ -118,8 +126,7 @@ def run_suite(suite):
     env.update(suite.env)
     started = time.perf_counter()
     arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]
-    if suite.runner[:3] == ("-m", "tutorial", "check"):
-        arguments = [f"--pytest-arg={argument}" for argument in arguments]
+    arguments = [suite.pytest_arg_prefix + argument for argument in arguments]
     completed = subprocess.run(
         [suite.python, *suite.runner, *arguments],
         cwd=suite.cwd,
