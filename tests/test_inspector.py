@@ -277,7 +277,7 @@ result = {"current": current, "live": [len(sync), len(asynchronous_list)], "othe
 
 
 def test_the_compat_layer_reads_both_tuple_shapes():
-    found = run_inside_step(3, COMPAT)
+    found = run_inside_step(3, COMPAT, from_migrated_copy=True)
 
     assert found["current"] == [
         ["by_default", "named", True, True, False],

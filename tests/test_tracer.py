@@ -23,7 +23,7 @@ result = [
 
 
 def test_a_step_4_confirmation_is_recorded_in_order():
-    events = run_inside_step(4, STEP4_CONFIRMATION)
+    events = run_inside_step(4, STEP4_CONFIRMATION, from_migrated_copy=True)
 
     assert events == [
         [
@@ -109,7 +109,7 @@ result["async"] = [[e.method, sorted(c.value for c in e.calls)] for e in trace.e
 
 @pytest.fixture(scope="module")
 def behaviour():
-    return run_inside_step(1, BEHAVIOUR)
+    return run_inside_step(1, BEHAVIOUR, from_migrated_copy=True)
 
 
 def test_signal_methods_are_restored_when_the_body_raises(behaviour):
@@ -162,7 +162,7 @@ result = {
 
 @pytest.fixture(scope="module")
 def step2_saves():
-    return run_inside_step(2, STEP2_SAVES)
+    return run_inside_step(2, STEP2_SAVES, from_migrated_copy=True)
 
 
 def test_a_save_sends_pre_save_and_post_save_with_no_receiver(step2_saves):
@@ -241,7 +241,7 @@ result["async"] = [[e.method, e.depth] for e in trace.events]
 
 @pytest.fixture(scope="module")
 def edges():
-    return run_inside_step(2, EDGES)
+    return run_inside_step(2, EDGES, from_migrated_copy=True)
 
 
 def test_senders_get_the_receiver_they_connected_even_when_decorated(edges):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.postgres import ServerProgramsMissing, throwaway_server
+from tutorial.runner import UNUSED_PYTEST_PLUGINS
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -323,6 +324,8 @@ def write_pytest_ini(step, project, settings_module, scratch):
     config["pytest"]["pythonpath"] = str(project)
     # Full values in assertion messages: the report shortens them itself.
     config["pytest"]["verbosity_assertions"] = "2"
+    addopts = config["pytest"].get("addopts", "")
+    config["pytest"]["addopts"] = f"{addopts} {UNUSED_PYTEST_PLUGINS}".strip()
     with open(scratch / "pytest.ini", "w") as ini:
         config.write(ini)
 

@@ -20,6 +20,10 @@ NO_TESTS_COLLECTED = 5
 # pytest's --durations lines: "3.12s setup    tests/test_tours.py::test_tour[1]"
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)$", re.MULTILINE)
 SLOWEST_SHOWN = 3
+# Plugins that other packages install and no test here uses. pytest loads every
+# installed plugin at each start; anyio's alone costs a fifth of a second, in each of
+# the dozens of pytest processes `make test` starts.
+UNUSED_PYTEST_PLUGINS = "-p no:anyio -p no:platformdirs"
 
 
 @dataclass
@@ -123,6 +127,8 @@ def run_suite(suite):
     # command: bytecode that another suite writes meanwhile would look like a change.
     # Packages in .venv are compiled by `make setup`, so this costs little.
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # In the environment, so that the pytest processes the tests start skip them too.
+    env["PYTEST_ADDOPTS"] = f"{UNUSED_PYTEST_PLUGINS} {env.get('PYTEST_ADDOPTS', '')}".strip()
     env.update(suite.env)
     started = time.perf_counter()
     arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]

@@ -1,0 +1,118 @@
+"""tutorial.project: a step loaded on a scratch database started from a migrated copy."""
+
+import shutil
+
+import pytest
+from conftest import run_inside_step
+
+from tutorial.project import MIGRATED_DATABASES, code_version
+from tutorial.steps import Step, get_step
+
+MIGRATION_STATE = """
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from tutorial.project import MIGRATED_DATABASES, code_version
+from tutorial.steps import get_step
+
+executor = MigrationExecutor(connection)
+leaves = executor.loader.graph.leaf_nodes()
+step = get_step(3)
+template = MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
+result = {
+    "unapplied": [str(migration) for migration, _ in executor.migration_plan(leaves)],
+    "tables": sorted(connection.introspection.table_names()),
+    "template": str(template) if template.exists() else None,
+}
+"""
+
+NEW_MIGRATION = """from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("products", "0001_initial")]
+    operations = [
+        migrations.CreateModel(
+            name="Note",
+            fields=[("id", models.AutoField(primary_key=True)), ("text", models.TextField())],
+        )
+    ]
+"""
+
+
+@pytest.fixture
+def step_3(tmp_path):
+    """A copy of step 3 whose code differs from the step's by a comment: a version of its own."""
+    source = get_step(3).path
+    copy = tmp_path / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"))
+    models = copy / "products" / "models.py"
+    models.write_text(models.read_text() + f"\n# {tmp_path.name}\n")
+    step = Step(3, copy)
+    first_template = template_of(step)
+    yield step
+    for template in {first_template, template_of(step)}:
+        template.unlink(missing_ok=True)
+
+
+def template_of(step):
+    return MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
+
+
+def migration_state(step):
+    return run_inside_step(3, MIGRATION_STATE, steps_dir=step.path.parent, from_migrated_copy=True)
+
+
+def test_the_second_load_starts_from_the_first_ones_migrated_copy(step_3):
+    assert not template_of(step_3).exists()
+
+    first, second = migration_state(step_3), migration_state(step_3)
+
+    assert first["template"] == second["template"] == str(template_of(step_3))
+    assert first["unapplied"] == second["unapplied"] == []
+    assert first["tables"] == second["tables"]
+    assert {"orders_order", "products_product", "django_content_type"} <= set(first["tables"])
+
+
+def test_a_migration_the_copy_lacks_is_still_applied(step_3):
+    migration_state(step_3)
+    older = template_of(step_3)
+    (step_3.path / "products" / "migrations" / "0002_note.py").write_text(NEW_MIGRATION)
+    # As if the version had missed the new migration: the new code gets the old copy.
+    shutil.copyfile(older, template_of(step_3))
+
+    state = migration_state(step_3)
+
+    assert state["unapplied"] == []
+    assert "products_note" in state["tables"]
+
+
+def test_the_tests_are_not_part_of_the_codes_version(step_3):
+    before = code_version(step_3)
+
+    (step_3.path / "tests" / "test_setup.py").write_text("# changed\n")
+    after_a_test_changed = code_version(step_3)
+    (step_3.path / "orders" / "views.py").write_text("# changed\n")
+
+    assert after_a_test_changed == before
+    assert code_version(step_3) != before
+
+
+HISTORICAL_MODELS = """
+from django.apps import apps
+from django.test.signals import setting_changed
+from tutorial.signals_compat import connections
+
+owners = [getattr(c.receiver, "__self__", None) for c in connections(setting_changed)]
+result = sum(getattr(owner, "apps", apps) is not apps for owner in owners)
+"""
+
+
+def test_a_migrate_from_nothing_leaves_more_historical_models_connected(step_3):
+    """The receivers table shows these (tests/test_inspector.py), so it migrates from nothing."""
+    migration_state(step_3)
+    steps_dir = step_3.path.parent
+
+    from_nothing = run_inside_step(3, HISTORICAL_MODELS, steps_dir)
+    from_a_copy = run_inside_step(3, HISTORICAL_MODELS, steps_dir, from_migrated_copy=True)
+
+    assert from_a_copy < from_nothing
