@@ -64,29 +64,6 @@ COMPARISON = re.compile(r"^assert (.+) == (.+)$")
 NOT_RAISED = re.compile(r"^Failed: DID NOT RAISE (?:<class ')?(?:[\w.]+\.)?(\w+)'?>?$")
 SHOWN_CHARACTERS = 120
 MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-PROBE = r"""
-import json, sys, traceback
-project = sys.argv[1]
-try:
-    import django
-    django.setup()
-    from django.urls import get_resolver
-    get_resolver().url_patterns
-    from django.db import connection
-    print(json.dumps({"vendor": connection.vendor}))
-except BaseException as error:
-    if isinstance(error, SyntaxError):
-        where = (error.filename, error.lineno)
-        message = error.msg
-    else:
-        frames = traceback.extract_tb(error.__traceback__)
-        ours = [frame for frame in frames if frame.filename.startswith(project)]
-        where = (ours[-1].filename, ours[-1].lineno) if ours else (None, None)
-        message = str(error)
-    print(json.dumps({"type": type(error).__name__, "message": message,
-                      "file": where[0], "line": where[1]}))
-    sys.exit(1)
-"""
 
 
 class CheckError(Exception):
@@ -207,13 +184,19 @@ def check_project(step, project, settings_module, url, markers, pytest_args=()):
     """Run the step's tests on the project; return the report's records and pytest's output."""
     with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
         environ = project_environment(project, settings_module, Path(scratch), url)
-        vendor = probe_import(project, environ, Path(scratch))
-        if url and vendor != "postgresql":
+        records, output = run_step_tests(
+            step, project, environ, Path(scratch), markers, pytest_args
+        )
+    for record in records:
+        if record["kind"] == "import_error":
+            raise CheckError(import_problem(project, record))
+        if record["kind"] == "wrong_database":
             raise CheckError(
-                f"your settings ignore DATABASE_URL (the database is {vendor}), so --postgres "
-                'cannot apply; steps/01_setup/README.md, "The code that changed", shows how'
+                f"your settings ignore DATABASE_URL (the database is {record['vendor']}), so "
+                '--postgres cannot apply; steps/01_setup/README.md, "The code that changed", '
+                "shows how"
             )
-        return run_step_tests(step, project, environ, Path(scratch), markers, pytest_args)
+    return records, output
 
 
 def find_project(path):
@@ -255,31 +238,16 @@ def project_environment(project, settings_module, scratch, url=None):
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),
         CHECK_PROJECT=str(project),
     )
+    if url:
+        environ["CHECK_DATABASE_VENDOR"] = "postgresql"
     return environ
 
 
-def probe_import(project, environ, scratch):
-    """Set Django up once on its own, to show an import error as the learner's own.
-
-    Returns the database vendor the project's settings chose ("sqlite", "postgresql").
-    """
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(project)],
-        cwd=scratch,
-        env=environ,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode == 0:
-        return json.loads(result.stdout.strip().splitlines()[-1])["vendor"]
-    try:
-        error = json.loads(result.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        raise CheckError(f"your project fails to start: {last_line(result.stderr)}") from None
+def import_problem(project, error):
     problem = f"your project fails to import: {error['type']}: {error['message']}"
     if error["file"]:
         problem += f" ({relative_to(project, error['file'])}, line {error['line']})"
-    raise CheckError(problem)
+    return problem
 
 
 def relative_to(project, filename):

@@ -2,12 +2,14 @@
 
 Loaded with ``-p tutorial.check_report``; appends to the file named by CHECK_REPORT_FILE.
 CHECK_PROJECT names the learner's folder, so that an error raised in their code can be
-traced back to their own file and line.
+traced back to their own file and line. CHECK_DATABASE_VENDOR, when set, is the database
+the project's settings must choose (``postgresql`` for ``check --postgres``).
 """
 
 import json
 import os
 import re
+import traceback
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,50 @@ docstrings = {}
 def write(record):
     with open(os.environ["CHECK_REPORT_FILE"], "a", encoding="utf-8") as report:
         report.write(json.dumps(record) + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Set Django up before pytest-django does, which rewords the errors it meets.
+
+    A project that cannot import stops the run here, with the error and where in the
+    learner's files it was raised; check.py reports it in one line.
+    """
+    try:
+        import django
+
+        django.setup()
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 - imports every view module
+        from django.db import connection
+    except BaseException as error:  # a settings module may even call sys.exit()
+        write({"kind": "import_error", **where_raised(error)})
+        raise pytest.UsageError("the project fails to import") from None
+    expected = os.environ.get("CHECK_DATABASE_VENDOR")
+    if expected and connection.vendor != expected:
+        write({"kind": "wrong_database", "vendor": connection.vendor})
+        raise pytest.UsageError(f"the project's database is {connection.vendor}")
+
+
+def where_raised(error):
+    """The error's type and message, and the last place in the learner's files it passed."""
+    if isinstance(error, SyntaxError):
+        return {
+            "type": type(error).__name__,
+            "message": error.msg,
+            "file": error.filename,
+            "line": error.lineno,
+        }
+    project = os.environ["CHECK_PROJECT"]
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [frame for frame in frames if frame.filename.startswith(project)]
+    return {
+        "type": type(error).__name__,
+        "message": str(error),
+        "file": ours[-1].filename if ours else None,
+        "line": ours[-1].lineno if ours else None,
+    }
 
 
 def pytest_itemcollected(item):

@@ -95,13 +95,12 @@ def checked_step_suite(step, pytest_args=()):
 # The repository tests that start servers and pytest processes of their own run in two
 # more processes, so that the long ones share the machine's cores instead of queueing.
 SLOW_REPOSITORY_TESTS = {
-    "repository tests/ (check, start)": ["tests/test_check.py", "tests/test_start.py"],
-    "repository tests/ (servers, notebooks, tours, bench)": [
-        "tests/test_bench.py",
-        "tests/test_serve.py",
-        "tests/test_notebooks.py",
-        "tests/test_tours.py",
-    ],
+    "repository tests/ (notebooks)": ["tests/test_notebooks.py"],
+    "repository tests/ (check)": ["tests/test_check.py"],
+    "repository tests/ (tours)": ["tests/test_tours.py"],
+    "repository tests/ (servers)": ["tests/test_serve.py"],
+    "repository tests/ (bench)": ["tests/test_bench.py"],
+    "repository tests/ (start)": ["tests/test_start.py"],
 }
 
 
