@@ -114,3 +114,20 @@ def test_the_summary_names_the_slowest_suites_and_tests(capsys):
         "tests/test_c.py::test_mid",
         "tests/test_a.py::test_quick",
     ]
+
+
+def test_suites_start_longest_first_by_their_last_run():
+    from tutorial.runner import Suite, longest_first
+
+    suites = [
+        Suite("step 01", REPO_ROOT, []),
+        Suite("tools", REPO_ROOT, [], slow=True),
+        Suite("step 06", REPO_ROOT, []),
+        Suite("new and slow", REPO_ROOT, [], slow=True),
+    ]
+
+    never_timed = [suite.label for suite in longest_first(suites, {})]
+    timed = longest_first(suites, {"step 01": 1.5, "tools": 9.0, "step 06": 12.0})
+
+    assert never_timed == ["tools", "new and slow", "step 01", "step 06"]
+    assert [suite.label for suite in timed] == ["new and slow", "step 06", "tools", "step 01"]

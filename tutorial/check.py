@@ -1,7 +1,8 @@
 """``python -m tutorial check N PATH``: run step N's tests against a learner's own project.
 
 The learner's folder is only read: the tests run from a temporary folder, on a scratch
-database, without writing bytecode, and the report speaks of behaviours, not of pytest.
+database, with bytecode kept in the course's cache, and the report speaks of behaviours,
+not of pytest.
 """
 
 import ast
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.runner import UNUSED_PYTEST_PLUGINS
+from tutorial.runner import BYTECODE_CACHE, UNUSED_PYTEST_PLUGINS
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -226,13 +227,15 @@ def choose_settings(project, requested):
 
 
 def project_environment(project, settings_module, scratch, url=None):
-    environ = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
+    left_out = {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
+    environ = {name: value for name, value in os.environ.items() if name not in left_out}
     if url:
         environ["DATABASE_URL"] = url
     environ.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         SQLITE_PATH=str(scratch / "scratch.sqlite3"),
-        PYTHONDONTWRITEBYTECODE="1",
+        # Bytecode goes to the course's cache, never into the learner's folder.
+        PYTHONPYCACHEPREFIX=str(BYTECODE_CACHE),
         # The repository comes last, only for the report plugin (tutorial.check_report).
         PYTHONPATH=os.pathsep.join([str(project), str(REPO_ROOT)]),
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),

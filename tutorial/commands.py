@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 from tutorial import environment
-from tutorial.project import MIGRATED_DATABASES
 from tutorial.runner import checked_step_suite, repository_suites, run_test_suites, step_suite
 from tutorial.side_by_side import run_side_by_side
-from tutorial.steps import REPO_ROOT, all_steps, get_step
+from tutorial.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step
 
 # What to open and try once a step's server is up.
 SERVE_HINTS = {
@@ -209,8 +208,8 @@ def clean(args):
     for root, dirs, _files in os.walk(REPO_ROOT):
         dirs[:] = [name for name in dirs if not name.startswith((".git", ".venv"))]
         caches += [os.path.join(root, name) for name in dirs if name in CACHE_DIR_NAMES]
-    if MIGRATED_DATABASES.exists():
-        caches.append(MIGRATED_DATABASES)
+    if CACHE_DIR.exists():
+        caches.append(CACHE_DIR)
     for cache in caches:
         shutil.rmtree(cache)
     print(f"Removed {len(caches)} cache folders. Databases were left alone.")

@@ -13,12 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.steps import CACHE_DIR, REPO_ROOT, get_step
 
 # Migrated scratch databases, one per step and version of its code, to copy from:
 # migrating from nothing renders every migration's state, which is most of the time
-# `tour 3` takes. Deleted by `make clean`.
-MIGRATED_DATABASES = REPO_ROOT / ".cache" / "migrated-databases"
+# `tour 3` takes.
+MIGRATED_DATABASES = CACHE_DIR / "migrated-databases"
 
 
 def load_step(number, database=None, from_migrated_copy=False):

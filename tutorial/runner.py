@@ -4,6 +4,8 @@ Every step defines the same packages (my_shop, products, ...), so two steps
 must never share an interpreter.
 """
 
+import json
+import math
 import os
 import re
 import subprocess
@@ -13,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.steps import REPO_ROOT
+from tutorial.steps import CACHE_DIR, REPO_ROOT
 
 OUTCOME = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
 NO_TESTS_COLLECTED = 5
@@ -24,6 +26,10 @@ SLOWEST_SHOWN = 3
 # installed plugin at each start; anyio's alone costs a fifth of a second, in each of
 # the dozens of pytest processes `make test` starts.
 UNUSED_PYTEST_PLUGINS = "-p no:anyio -p no:platformdirs"
+# Python's bytecode for every module the tests import, kept out of the source folders.
+BYTECODE_CACHE = CACHE_DIR / "pycache"
+# How long each suite took last time, to start the long ones first.
+SUITE_SECONDS = CACHE_DIR / "suite-seconds.json"
 
 
 @dataclass
@@ -123,9 +129,10 @@ def run_suite(suite):
     # A DJANGO_SETTINGS_MODULE left in the shell would override pytest.ini.
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
     # The suites run side by side, and some compare the step folders before and after a
-    # command: bytecode that another suite writes meanwhile would look like a change.
-    # Packages in .venv are compiled by `make setup`, so this costs little.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # command: bytecode written beside the sources meanwhile would look like a change.
+    # It goes to the cache instead, where the next run finds it compiled.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
     # In the environment, so that the pytest processes the tests start skip them too.
     env["PYTEST_ADDOPTS"] = f"{UNUSED_PYTEST_PLUGINS} {env.get('PYTEST_ADDOPTS', '')}".strip()
     env.update(suite.env)
@@ -144,11 +151,11 @@ def run_suite(suite):
 
 
 def run_test_suites(suites, workers=None):
-    """Run the suites in parallel, slow ones first; print them in order, then a summary."""
+    """Run the suites in parallel, longest first; print them in order, then a summary."""
     workers = workers or min(len(suites), os.cpu_count() or 2)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        scheduled = sorted(suites, key=lambda suite: not suite.slow)
+        scheduled = longest_first(suites, read_suite_seconds())
         futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}
         results = []
         for suite in suites:
@@ -157,7 +164,32 @@ def run_test_suites(suites, workers=None):
             print(result.output.rstrip(), flush=True)
             results.append(result)
     print_summary(results, time.perf_counter() - started)
+    write_suite_seconds(results)
     return 0 if all(result.ok for result in results) else 1
+
+
+def longest_first(suites, last_seconds):
+    """By the seconds each suite took last time, so that the short ones fill the cores at
+    the end instead of a long one running on alone. Never timed: slow ones first."""
+
+    def expected_seconds(suite):
+        return last_seconds.get(suite.label, math.inf if suite.slow else 0)
+
+    return sorted(suites, key=expected_seconds, reverse=True)
+
+
+def read_suite_seconds():
+    try:
+        return json.loads(SUITE_SECONDS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write_suite_seconds(results):
+    seconds = read_suite_seconds()
+    seconds.update({result.suite.label: round(result.seconds, 1) for result in results})
+    SUITE_SECONDS.parent.mkdir(parents=True, exist_ok=True)
+    SUITE_SECONDS.write_text(json.dumps(seconds, indent=1, sort_keys=True) + "\n")
 
 
 def failures_in(result):

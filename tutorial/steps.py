@@ -8,6 +8,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Tests point this at a scratch copy so that they never touch a learner's database.
 STEPS_DIR = Path(os.environ.get("TUTORIAL_STEPS_DIR", REPO_ROOT / "steps"))
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+# What the course's commands keep between runs (bytecode, migrated databases); `make
+# clean` deletes it, and nothing in it is needed.
+CACHE_DIR = REPO_ROOT / ".cache"
 
 
 class UnknownStep(LookupError):
