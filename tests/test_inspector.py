@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import run_inside_step
@@ -16,9 +17,20 @@ result = {"rows": [asdict(row) for row in table], "silent": table.signals_withou
 """
 
 
-@pytest.fixture(scope="module", params=[2, 3, 4, 5], ids=lambda n: f"step{n}")
-def inspected(request):
-    return request.param, run_inside_step(request.param, LIST_RECEIVERS)
+INSPECTED_STEPS = [2, 3, 4, 5]
+
+
+@pytest.fixture(scope="module")
+def receivers_of_each_step():
+    """Each step's table, listed side by side: one interpreter per step."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        tables = pool.map(lambda number: run_inside_step(number, LIST_RECEIVERS), INSPECTED_STEPS)
+        return dict(zip(INSPECTED_STEPS, tables, strict=True))
+
+
+@pytest.fixture(params=INSPECTED_STEPS, ids=lambda n: f"step{n}")
+def inspected(request, receivers_of_each_step):
+    return request.param, receivers_of_each_step[request.param]
 
 
 def ours(rows):

@@ -105,14 +105,14 @@ def column_text(output):
     return columns
 
 
-def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color():
+def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color(narrow_and_wide):
     from test_diff import run_on_a_terminal
 
-    piped = run_tutorial("receivers", "3", env={"COLUMNS": ""}).stdout
+    _narrow, piped = narrow_and_wide["receivers 5"]
     coloured = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120"})
     plain = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120", "NO_COLOR": "1"})
 
-    assert "products.signals.update_quantity_on_order_confirmation" in piped
+    assert "customers.signals.create_customer_profile" in piped
     assert "\033[" not in piped
     assert "\033[" in coloured
     assert "\033[" not in plain

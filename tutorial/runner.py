@@ -98,8 +98,8 @@ def checked_step_suite(step, pytest_args=()):
     )
 
 
-# The repository tests that start servers and pytest processes of their own run in two
-# more processes, so that the long ones share the machine's cores instead of queueing.
+# The repository tests that start servers, kernels and interpreters of their own run in
+# processes of their own: several short suites share the cores better than a long one.
 SLOW_REPOSITORY_TESTS = {
     "repository tests/ (notebooks)": ["tests/test_notebooks.py"],
     "repository tests/ (check)": ["tests/test_check.py"],
@@ -107,6 +107,11 @@ SLOW_REPOSITORY_TESTS = {
     "repository tests/ (servers)": ["tests/test_serve.py"],
     "repository tests/ (bench)": ["tests/test_bench.py"],
     "repository tests/ (start)": ["tests/test_start.py"],
+    "repository tests/ (inside the steps)": [
+        "tests/test_inspector.py",
+        "tests/test_tracer.py",
+        "tests/test_project.py",
+    ],
 }
 
 
