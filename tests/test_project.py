@@ -11,6 +11,10 @@ from tutorial.steps import Step, get_step
 MIGRATION_STATE = """
 from django.apps import apps
 from django.db import connection
+from django.db.backends.signals import connection_created
+
+opened = []
+connection_created.connect(lambda sender, **kwargs: opened.append(sender), weak=False)
 from django.db.migrations.executor import MigrationExecutor
 from django.test.signals import setting_changed
 from tutorial.project import MIGRATED_DATABASES, code_version
@@ -25,6 +29,9 @@ result = {
     "unapplied": [str(migration) for migration, _ in executor.migration_plan(leaves)],
     "tables": sorted(connection.introspection.table_names()),
     "template": str(template) if template.exists() else None,
+    # A tour's first query must not open a new connection (and send a signal) only
+    # when the copy was just made.
+    "connections_opened": len(opened),
     # Copies of the models that migrate built, connected like the real ones.
     "historical_models": sum(
         getattr(getattr(c.receiver, "__self__", None), "apps", apps) is not apps
@@ -78,6 +85,7 @@ def test_the_second_load_starts_from_the_first_ones_migrated_copy(step_3):
     assert first["template"] == second["template"] == str(template_of(step_3))
     assert first["unapplied"] == second["unapplied"] == []
     assert first["tables"] == second["tables"]
+    assert first["connections_opened"] == second["connections_opened"] == 0
     assert {"orders_order", "products_product", "django_content_type"} <= set(first["tables"])
     # Why receivers and the notebooks migrate from nothing: the inspector lists these.
     assert second["historical_models"] < first["historical_models"]

@@ -5,9 +5,11 @@ Used by the notebooks' first cell and by the commands that look inside a step
 """
 
 import atexit
+import contextlib
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -73,13 +75,15 @@ def migrate_from_a_copy(step, database):
         migrate()
         return
     migrate()
-    from django.db import connection
-
-    connection.close()
     MIGRATED_DATABASES.mkdir(parents=True, exist_ok=True)
     # Written aside, then renamed: a process reading the template never sees half of it.
     partial = template.with_name(f"{template.name}.{os.getpid()}")
-    shutil.copyfile(database, partial)
+    # Through SQLite's backup, on the open connection: closing it would make the caller's
+    # next query open another, and send connection_created where a copy's load sends none.
+    from django.db import connection
+
+    with contextlib.closing(sqlite3.connect(partial)) as copy:
+        connection.connection.backup(copy)
     os.replace(partial, template)
 
 
