@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,16 @@ from pathlib import Path
 import pytest
 
 from tutorial.steps import REPO_ROOT, get_step
+
+
+def copy_of_step(number, destination):
+    """Copy step ``number`` into ``destination``, under its own folder name, as a learner
+    would have it: without a database or caches. Returns the copy's folder."""
+    step = get_step(number)
+    copy = Path(destination) / step.name
+    ignored = shutil.ignore_patterns("db.sqlite3", "__pycache__", ".pytest_cache")
+    shutil.copytree(step.path, copy, ignore=ignored)
+    return copy
 
 
 def run_tutorial(*arguments, env=None, timeout=120):

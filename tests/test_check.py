@@ -4,7 +4,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import run_tutorial
+from conftest import copy_of_step, run_tutorial
 
 from tutorial.check import explain, folder_state
 from tutorial.steps import REPO_ROOT, get_step
@@ -12,13 +12,6 @@ from tutorial.steps import REPO_ROOT, get_step
 
 def check(step_number, project, *options):
     return run_tutorial("check", step_number, project, *options)
-
-
-def copy_of_step(number, destination):
-    step = get_step(number)
-    project = destination / f"learner_{step.name}"
-    shutil.copytree(step.path, project, ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"))
-    return project
 
 
 LEARNER_PROJECT = REPO_ROOT / "tests" / "learner_projects" / "step3"

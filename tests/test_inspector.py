@@ -1,11 +1,10 @@
 """The signal inspector, run inside the steps, and the one place that reads Django's internals."""
 
 import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import run_inside_step
+from conftest import copy_of_step, run_inside_step
 
 from tutorial.steps import get_step
 
@@ -214,14 +213,9 @@ result = {
 @pytest.fixture(scope="module")
 def step_copy(tmp_path_factory):
     steps_dir = tmp_path_factory.mktemp("steps")
-    source = get_step(2).path
-    shutil.copytree(
-        source,
-        steps_dir / source.name,
-        ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__", ".pytest_cache"),
-    )
+    project = copy_of_step(2, steps_dir)
     for relative_path, text in EXTRA_FILES.items():
-        (steps_dir / source.name / relative_path).write_text(text)
+        (project / relative_path).write_text(text)
     return steps_dir
 
 

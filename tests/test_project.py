@@ -3,10 +3,10 @@
 import shutil
 
 import pytest
-from conftest import run_inside_step
+from conftest import copy_of_step, run_inside_step
 
 from tutorial.project import MIGRATED_DATABASES, code_version
-from tutorial.steps import Step, get_step
+from tutorial.steps import Step
 
 MIGRATION_STATE = """
 from django.apps import apps
@@ -57,9 +57,7 @@ class Migration(migrations.Migration):
 @pytest.fixture
 def step_3(tmp_path):
     """A copy of step 3 whose code differs from the step's by a comment: a version of its own."""
-    source = get_step(3).path
-    copy = tmp_path / source.name
-    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"))
+    copy = copy_of_step(3, tmp_path)
     models = copy / "products" / "models.py"
     models.write_text(models.read_text() + f"\n# {tmp_path.name}\n")
     step = Step(3, copy)

@@ -3,7 +3,6 @@
 import http.cookiejar
 import os
 import re
-import shutil
 import signal
 import socket
 import sqlite3
@@ -17,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import copy_of_step
 
 from tutorial.processes import read_until
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.steps import REPO_ROOT
 
 
 def free_port():
@@ -28,20 +28,10 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def copy_steps(destination, *numbers):
-    for number in numbers:
-        step = get_step(number)
-        shutil.copytree(
-            step.path,
-            destination / step.name,
-            ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"),
-        )
-    return destination
-
-
 @pytest.fixture
 def scratch_steps(tmp_path):
-    return copy_steps(tmp_path, 2)
+    copy_of_step(2, tmp_path)
+    return tmp_path
 
 
 def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
@@ -149,7 +139,8 @@ def post_with_csrf_token(base_url, form_page, path, fields=None):
 
 def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
     """Step 4 under uvicorn: request_started sends scope, and requests overlap in time."""
-    steps_dir = copy_steps(tmp_path, 4)
+    copy_of_step(4, tmp_path)
+    steps_dir = tmp_path
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     paths = ["/orders/", "/admin/login/", "/orders/?page=2", "/admin/login/?next=/admin/"] * 4
@@ -177,7 +168,7 @@ def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
 
 def test_runserver_loads_the_apps_in_two_processes(tmp_path):
     """The autoreloader's watcher and the server it starts each call AppConfig.ready()."""
-    project = copy_steps(tmp_path, 3) / get_step(3).name
+    project = copy_of_step(3, tmp_path)
     apps_file = project / "products" / "apps.py"
     calls = tmp_path / "ready_calls.txt"
     apps_file.write_text(
@@ -213,7 +204,8 @@ def ready_pids(calls):
 
 
 def test_step_6_serves_with_a_worker_and_ctrl_c_stops_both(tmp_path):
-    steps_dir = copy_steps(tmp_path, 6)
+    copy_of_step(6, tmp_path)
+    steps_dir = tmp_path
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
 
@@ -257,7 +249,8 @@ def is_running(pid):
 
 
 def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
-    steps_dir = copy_steps(tmp_path, 3)
+    copy_of_step(3, tmp_path)
+    steps_dir = tmp_path
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
 

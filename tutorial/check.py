@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.runner import BYTECODE_CACHE, UNUSED_PYTEST_PLUGINS
+from tutorial.runner import environment_for_tests
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -227,15 +227,14 @@ def choose_settings(project, requested):
 
 
 def project_environment(project, settings_module, scratch, url=None):
-    left_out = {"DATABASE_URL", "PYTHONDONTWRITEBYTECODE"}
-    environ = {name: value for name, value in os.environ.items() if name not in left_out}
+    # Bytecode goes to the course's cache, never into the learner's folder.
+    environ = environment_for_tests(os.environ)
+    environ.pop("DATABASE_URL", None)
     if url:
         environ["DATABASE_URL"] = url
     environ.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         SQLITE_PATH=str(scratch / "scratch.sqlite3"),
-        # Bytecode goes to the course's cache, never into the learner's folder.
-        PYTHONPYCACHEPREFIX=str(BYTECODE_CACHE),
         # The repository comes last, only for the report plugin (tutorial.check_report).
         PYTHONPATH=os.pathsep.join([str(project), str(REPO_ROOT)]),
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),
@@ -295,8 +294,6 @@ def write_pytest_ini(step, project, settings_module, scratch):
     config["pytest"]["pythonpath"] = str(project)
     # Full values in assertion messages: the report shortens them itself.
     config["pytest"]["verbosity_assertions"] = "2"
-    addopts = config["pytest"].get("addopts", "")
-    config["pytest"]["addopts"] = f"{addopts} {UNUSED_PYTEST_PLUGINS}".strip()
     with open(scratch / "pytest.ini", "w") as ini:
         config.write(ini)
 

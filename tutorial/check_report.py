@@ -49,21 +49,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
 def where_raised(error):
     """The error's type and message, and the last place in the learner's files it passed."""
     if isinstance(error, SyntaxError):
-        return {
-            "type": type(error).__name__,
-            "message": error.msg,
-            "file": error.filename,
-            "line": error.lineno,
-        }
-    project = os.environ["CHECK_PROJECT"]
-    frames = traceback.extract_tb(error.__traceback__)
-    ours = [frame for frame in frames if frame.filename.startswith(project)]
-    return {
-        "type": type(error).__name__,
-        "message": str(error),
-        "file": ours[-1].filename if ours else None,
-        "line": ours[-1].lineno if ours else None,
-    }
+        message, file, line = error.msg, error.filename, error.lineno
+    else:
+        project = os.environ["CHECK_PROJECT"]
+        frames = traceback.extract_tb(error.__traceback__)
+        ours = [frame for frame in frames if frame.filename.startswith(project)]
+        message = str(error)
+        file, line = (ours[-1].filename, ours[-1].lineno) if ours else (None, None)
+    return {"type": type(error).__name__, "message": message, "file": file, "line": line}
 
 
 def pytest_itemcollected(item):

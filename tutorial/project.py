@@ -35,7 +35,8 @@ def load_step(number, database=None, from_migrated_copy=False):
     """
     step = get_step(number)
     database = database or scratch_database(step)
-    if str(database).startswith(("postgres://", "postgresql://")):
+    on_postgres = str(database).startswith(("postgres://", "postgresql://"))
+    if on_postgres:
         os.environ["DATABASE_URL"] = str(database)
     else:
         # Resolved before the chdir below, so a relative name means the caller's folder.
@@ -51,7 +52,7 @@ def load_step(number, database=None, from_migrated_copy=False):
     import django
 
     django.setup()
-    if from_migrated_copy and "DATABASE_URL" not in os.environ and not database.exists():
+    if from_migrated_copy and not on_postgres and not database.exists():
         migrate_from_a_copy(step, database)
     else:
         migrate()
@@ -70,11 +71,15 @@ def migrate_from_a_copy(step, database):
     The copy is still migrated: a migration the key misses is applied, not skipped.
     """
     template = MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
-    if template.exists():
+    copied = template.exists()
+    if copied:
         shutil.copyfile(template, database)
-        migrate()
-        return
     migrate()
+    if not copied:
+        keep_as_template(template)
+
+
+def keep_as_template(template):
     MIGRATED_DATABASES.mkdir(parents=True, exist_ok=True)
     # Written aside, then renamed: a process reading the template never sees half of it.
     partial = template.with_name(f"{template.name}.{os.getpid()}")

@@ -133,13 +133,7 @@ def repository_suites(pytest_args=()):
 def run_suite(suite):
     # A DJANGO_SETTINGS_MODULE left in the shell would override pytest.ini.
     env = {name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"}
-    # The suites run side by side, and some compare the step folders before and after a
-    # command: bytecode written beside the sources meanwhile would look like a change.
-    # It goes to the cache instead, where the next run finds it compiled.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
-    # In the environment, so that the pytest processes the tests start skip them too.
-    env["PYTEST_ADDOPTS"] = f"{UNUSED_PYTEST_PLUGINS} {env.get('PYTEST_ADDOPTS', '')}".strip()
+    env = environment_for_tests(env)
     env.update(suite.env)
     started = time.perf_counter()
     arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]
@@ -153,6 +147,21 @@ def run_suite(suite):
         text=True,
     )
     return SuiteResult(suite, completed.returncode, completed.stdout, time.perf_counter() - started)
+
+
+def environment_for_tests(environ):
+    """``environ`` for a process that runs tests: the suites' and check's.
+
+    Suites run side by side, and some compare folders before and after a command:
+    bytecode written beside the sources meanwhile would look like a change. It goes to
+    the cache instead, where the next run finds it compiled. The plugins are left out
+    through the environment, so that the pytest processes the tests start skip them too.
+    """
+    environ = {name: value for name, value in environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    environ["PYTHONPYCACHEPREFIX"] = str(BYTECODE_CACHE)
+    addopts = environ.get("PYTEST_ADDOPTS", "")
+    environ["PYTEST_ADDOPTS"] = f"{UNUSED_PYTEST_PLUGINS} {addopts}".strip()
+    return environ
 
 
 def run_test_suites(suites, workers=None):
