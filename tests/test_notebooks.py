@@ -154,3 +154,10 @@ def test_a_database_named_by_the_reader_is_kept_in_the_readers_folder(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "kept.sqlite3").stat().st_size > 0
     assert step_files(1) == before
+
+
+def test_reading_notebooks_leaves_out_jsonschemas_iri_parser():
+    """It costs 1.4 s at import, in every process that reads a notebook (tutorial/__init__.py)."""
+    completed = run_python("import sys, tutorial.notebooks; print(sys.modules['rfc3987_syntax'])")
+
+    assert completed.stdout == "None\n", completed.stderr
