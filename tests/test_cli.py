@@ -1,7 +1,9 @@
 """The course CLI, through its public surface: `python -m tutorial ...`."""
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import run_tutorial
@@ -131,3 +133,26 @@ def test_suites_start_longest_first_by_their_last_run():
 
     assert never_timed == ["tools", "new and slow", "step 01", "step 06"]
     assert [suite.label for suite in timed] == ["new and slow", "step 06", "tools", "step 01"]
+
+
+def test_the_bytecode_cache_forgets_the_folders_that_are_gone(tmp_path, monkeypatch):
+    """Where Python puts each module's bytecode is Python's own answer, cache_from_source."""
+    from importlib.util import cache_from_source
+
+    from tutorial.runner import forget_bytecode_of_removed_folders
+
+    cache = tmp_path / "pycache"
+    monkeypatch.setattr(sys, "pycache_prefix", str(cache))
+    kept, removed = tmp_path / "kept" / "module.py", tmp_path / "removed" / "sub" / "module.py"
+    for module in (kept, removed):
+        module.parent.mkdir(parents=True)
+        module.write_text("")
+        bytecode = Path(cache_from_source(module))
+        bytecode.parent.mkdir(parents=True)
+        bytecode.write_bytes(b"")
+    shutil.rmtree(tmp_path / "removed")
+
+    forget_bytecode_of_removed_folders(cache)
+
+    assert Path(cache_from_source(kept)).exists()
+    assert not Path(cache_from_source(removed)).parent.parent.exists()

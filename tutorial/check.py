@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.runner import environment_for_tests
+from tutorial.runner import environment_for_tests, forget_bytecode_of_removed_folders
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -188,6 +188,7 @@ def check_project(step, project, settings_module, url, markers, pytest_args=()):
         records, output = run_step_tests(
             step, project, environ, Path(scratch), markers, pytest_args
         )
+    forget_bytecode_of_removed_folders()  # the scratch folder's, among others
     for record in records:
         if record["kind"] == "import_error":
             raise CheckError(import_problem(project, record))

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -165,6 +166,21 @@ def environment_for_tests(environ):
     return environ
 
 
+def forget_bytecode_of_removed_folders(cache=BYTECODE_CACHE):
+    """Delete the cached bytecode of folders that no longer exist.
+
+    The tests copy steps into temporary folders, and check copies a step's tests into a
+    scratch one: each copy compiles into the cache under its own path, so without this the
+    cache would grow with every run. Below the cache, Python mirrors each source folder's
+    absolute path, without its drive (importlib.util.cache_from_source).
+    """
+    for cached, folders, _files in os.walk(cache):
+        source = Path(REPO_ROOT.anchor, Path(cached).relative_to(cache))
+        for name in [name for name in folders if not (source / name).is_dir()]:
+            shutil.rmtree(Path(cached, name), ignore_errors=True)
+            folders.remove(name)  # os.walk does not go into it
+
+
 def run_test_suites(suites, workers=None):
     """Run the suites in parallel, longest first; print them in order, then a summary."""
     # One more than the cores: many suites spend seconds waiting for the servers, kernels
@@ -182,6 +198,7 @@ def run_test_suites(suites, workers=None):
             results.append(result)
     print_summary(results, time.perf_counter() - started)
     write_suite_seconds(results)
+    forget_bytecode_of_removed_folders()
     return 0 if all(result.ok for result in results) else 1
 
 
