@@ -5,7 +5,7 @@ import shutil
 import pytest
 from conftest import copy_of_step, run_inside_step
 
-from tutorial.project import MIGRATED_DATABASES, code_version
+from tutorial.project import code_version, migrated_copy_of
 from tutorial.steps import Step
 
 MIGRATION_STATE = """
@@ -17,14 +17,13 @@ opened = []
 connection_created.connect(lambda sender, **kwargs: opened.append(sender), weak=False)
 from django.db.migrations.executor import MigrationExecutor
 from django.test.signals import setting_changed
-from tutorial.project import MIGRATED_DATABASES, code_version
+from tutorial.project import migrated_copy_of
 from tutorial.signals_compat import connections
 from tutorial.steps import get_step
 
 executor = MigrationExecutor(connection)
 leaves = executor.loader.graph.leaf_nodes()
-step = get_step(3)
-template = MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
+template = migrated_copy_of(get_step(3))
 result = {
     "unapplied": [str(migration) for migration, _ in executor.migration_plan(leaves)],
     "tables": sorted(connection.introspection.table_names()),
@@ -61,14 +60,10 @@ def step_3(tmp_path):
     models = copy / "products" / "models.py"
     models.write_text(models.read_text() + f"\n# {tmp_path.name}\n")
     step = Step(3, copy)
-    first_template = template_of(step)
+    first_template = migrated_copy_of(step)
     yield step
-    for template in {first_template, template_of(step)}:
+    for template in {first_template, migrated_copy_of(step)}:
         template.unlink(missing_ok=True)
-
-
-def template_of(step):
-    return MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
 
 
 def migration_state(step):
@@ -76,11 +71,11 @@ def migration_state(step):
 
 
 def test_the_second_load_starts_from_the_first_ones_migrated_copy(step_3):
-    assert not template_of(step_3).exists()
+    assert not migrated_copy_of(step_3).exists()
 
     first, second = migration_state(step_3), migration_state(step_3)
 
-    assert first["template"] == second["template"] == str(template_of(step_3))
+    assert first["template"] == second["template"] == str(migrated_copy_of(step_3))
     assert first["unapplied"] == second["unapplied"] == []
     assert first["tables"] == second["tables"]
     assert first["connections_opened"] == second["connections_opened"] == 0
@@ -91,10 +86,10 @@ def test_the_second_load_starts_from_the_first_ones_migrated_copy(step_3):
 
 def test_a_migration_the_copy_lacks_is_still_applied(step_3):
     migration_state(step_3)
-    older = template_of(step_3)
+    older = migrated_copy_of(step_3)
     (step_3.path / "products" / "migrations" / "0002_note.py").write_text(NEW_MIGRATION)
     # As if the version had missed the new migration: the new code gets the old copy.
-    shutil.copyfile(older, template_of(step_3))
+    shutil.copyfile(older, migrated_copy_of(step_3))
 
     state = migration_state(step_3)
 

@@ -70,7 +70,7 @@ def migrate_from_a_copy(step, database):
 
     The copy is still migrated: a migration the key misses is applied, not skipped.
     """
-    template = MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
+    template = migrated_copy_of(step)
     copied = template.exists()
     if copied:
         shutil.copyfile(template, database)
@@ -79,8 +79,13 @@ def migrate_from_a_copy(step, database):
         keep_as_template(template)
 
 
+def migrated_copy_of(step):
+    """Where the step's migrated database is kept, for this version of its code."""
+    return MIGRATED_DATABASES / f"{step.name}-{code_version(step)}.sqlite3"
+
+
 def keep_as_template(template):
-    MIGRATED_DATABASES.mkdir(parents=True, exist_ok=True)
+    template.parent.mkdir(parents=True, exist_ok=True)
     # Written aside, then renamed: a process reading the template never sees half of it.
     partial = template.with_name(f"{template.name}.{os.getpid()}")
     # Through SQLite's backup, on the open connection: closing it would make the caller's
