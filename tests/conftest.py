@@ -1,5 +1,6 @@
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,33 @@ def run_tutorial(*arguments, env=None, timeout=120):
         text=True,
         timeout=timeout,
     )
+
+
+def run_on_a_terminal(*arguments, env):
+    """Run the CLI with its standard output on a pseudo-terminal; return what it printed.
+
+    The output is read while the command runs: a full terminal buffer would stop it.
+    """
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tutorial", *arguments],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # Linux reports the closed terminal as EIO
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    process.wait(timeout=60)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 def run_inside_step(number, code, steps_dir=None, from_migrated_copy=False):

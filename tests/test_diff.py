@@ -1,15 +1,9 @@
 """`python -m tutorial diff N` and the file comparison it shares with the doc tests."""
 
-import os
-import pty
-import subprocess
-import sys
-
 import pytest
-from conftest import run_tutorial
+from conftest import run_on_a_terminal, run_tutorial
 
 from tutorial.stepdiff import changed_files
-from tutorial.steps import REPO_ROOT
 
 
 def write(folder, files):
@@ -113,30 +107,3 @@ def test_a_terminal_gets_colours(two_steps):
 
     assert "\033[31m-stock = 1\033[0m" in output
     assert "\033[32m+stock = 2\033[0m" in output
-
-
-def run_on_a_terminal(*arguments, env):
-    """Run the CLI with its standard output on a pseudo-terminal; return what it printed.
-
-    The output is read while the command runs: a full terminal buffer would stop it.
-    """
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tutorial", *arguments],
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        stdout=follower,
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # Linux reports the closed terminal as EIO
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    process.wait(timeout=60)
-    return b"".join(chunks).decode().replace("\r\n", "\n")

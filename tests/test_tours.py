@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import run_tutorial
+from conftest import run_on_a_terminal, run_tutorial
 
 from tutorial.steps import all_steps
 
@@ -106,8 +106,6 @@ def column_text(output):
 
 
 def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color(narrow_and_wide):
-    from test_diff import run_on_a_terminal
-
     _narrow, piped = narrow_and_wide["receivers 5"]
     coloured = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120"})
     plain = run_on_a_terminal("receivers", "3", env={"COLUMNS": "120", "NO_COLOR": "1"})
