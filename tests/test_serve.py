@@ -4,7 +4,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,14 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_of_step
 
-from tutorial.processes import read_until
+from tutorial.processes import free_port, read_until
 from tutorial.steps import REPO_ROOT
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from datetime import date
 from pathlib import Path
 
 from tutorial.bench_comments import SMTP_DELAY, comment_rows
-from tutorial.postgres import ServerProgramsMissing, free_port, throwaway_server
+from tutorial.postgres import ServerProgramsMissing, throwaway_server
+from tutorial.processes import free_port
 from tutorial.project import run_in_step
 from tutorial.steps import REPO_ROOT, get_step
 

@@ -16,8 +16,7 @@ import threading
 import time
 import urllib.parse
 
-from tutorial.postgres import free_port
-from tutorial.processes import read_until
+from tutorial.processes import free_port, read_until
 from tutorial.redis_server import RedisMissing, throwaway_redis
 from tutorial.steps import get_step
 

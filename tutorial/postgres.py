@@ -7,12 +7,12 @@ stopped and deleted afterwards, whatever the tests did.
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from tutorial.processes import free_port
 from tutorial.runner import Suite, run_test_suites, step_suite
 from tutorial.steps import REPO_ROOT, all_steps, get_step
 
@@ -75,12 +75,6 @@ def standard_places():
     debian = sorted((str(path) for path in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
     on_path = [str(Path(found).parent) for found in [shutil.which("pg_ctl")] if found]
     return debian + on_path
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -1,6 +1,15 @@
-"""Reading a running process's output, line by line, without waiting for it to end."""
+"""Helpers for the servers the course starts: a free port, and their output read line by
+line without waiting for them to end."""
 
+import socket
 import threading
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def read_until(process, text, timeout=30):

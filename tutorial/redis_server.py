@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutorial.postgres import free_port
+from tutorial.processes import free_port
 from tutorial.runner import run_test_suites, step_suite
 from tutorial.steps import all_steps
 
