@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_of_step
 
-from tutorial.processes import free_port, read_until
+from tutorial.processes import free_port, read_until, wait_until_up
 from tutorial.steps import REPO_ROOT
 
 
@@ -28,7 +28,7 @@ def scratch_steps(tmp_path):
 
 
 def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
-    """Start `serve N`, wait for /admin/login/ to answer 200; return (process, seconds)."""
+    """Start `serve N`, wait for /admin/login/ to answer; return the process."""
     # COLUMNS emptied: the trace's tables are read whole, whatever width the shell exports.
     env = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir), "COLUMNS": ""}
     process = subprocess.Popen(
@@ -43,16 +43,11 @@ def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
         # (a job started in the background by a script inherits that).
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/") as response:
-                if response.status == 200:
-                    return process, time.monotonic() - started
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    stop(process)
-    pytest.fail(f"serve {step} did not answer within {timeout} s:\n{process.stdout.read()}")
+    try:
+        wait_until_up(port, timeout)
+    except TimeoutError as error:
+        pytest.fail(f"serve {step}: {error}:\n{stop(process)}")
+    return process
 
 
 def stop(process):
@@ -85,7 +80,7 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
     database = scratch_steps / "02_models" / "db.sqlite3"
     port = free_port()
 
-    process, _seconds = serve_until_ready(scratch_steps, port)
+    process = serve_until_ready(scratch_steps, port)
     first_output = stop(process)
     assert "Installed 8 object(s)" in first_output
     assert f"http://127.0.0.1:{port}/" in first_output
@@ -96,7 +91,7 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
             "INSERT INTO products_product (name, description, price, quantity)"
             " VALUES ('Learner teapot', '', 20, 1)"
         )
-    process, _seconds = serve_until_ready(scratch_steps, port)
+    process = serve_until_ready(scratch_steps, port)
     second_output = stop(process)
     assert "Installed" not in second_output
     assert "Learner teapot" in product_names(database)
@@ -138,7 +133,7 @@ def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
     base_url = f"http://127.0.0.1:{port}"
     paths = ["/orders/", "/admin/login/", "/orders/?page=2", "/admin/login/?next=/admin/"] * 4
 
-    process, _seconds = serve_until_ready(steps_dir, port, step=4, options=["--asgi"])
+    process = serve_until_ready(steps_dir, port, step=4, options=["--asgi"])
     try:
         confirmed = post_with_csrf_token(base_url, "/orders/", "/orders/2/confirm/")
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -202,7 +197,7 @@ def test_step_6_serves_with_a_worker_and_ctrl_c_stops_both(tmp_path):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
 
-    process, _seconds = serve_until_ready(steps_dir, port, step=6)
+    process = serve_until_ready(steps_dir, port, step=6)
     started = all_descendants(process.pid)
     try:
         comment = {"name": "Ada", "email": "ada@example.com", "body": "Lovely kettle."}
@@ -247,7 +242,7 @@ def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
 
-    process, _seconds = serve_until_ready(steps_dir, port, step=3, options=["--trace"])
+    process = serve_until_ready(steps_dir, port, step=3, options=["--trace"])
     seen = ""
     try:
         confirmed = post_with_csrf_token(base_url, "/orders/", "/orders/2/confirm/")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tutorial.bench_comments import SMTP_DELAY, comment_rows
 from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.processes import free_port
+from tutorial.processes import free_port, wait_until_up
 from tutorial.project import run_in_step
 from tutorial.steps import REPO_ROOT, get_step
 
@@ -363,17 +363,6 @@ class running_server:
         self.process.terminate()
         self.process.wait(timeout=10)
         return False
-
-
-def wait_until_up(port, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-    raise RuntimeError(f"the server on port {port} did not start within {timeout} s")
 
 
 def confirm_concurrently(port, order_ids, threads):

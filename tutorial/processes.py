@@ -1,8 +1,11 @@
-"""Helpers for the servers the course starts: a free port, and their output read line by
-line without waiting for them to end."""
+"""Helpers for the servers the course starts: a free port, a wait until one answers, and
+their output read line by line without waiting for them to end."""
 
 import socket
 import threading
+import time
+import urllib.error
+import urllib.request
 
 
 def free_port():
@@ -10,6 +13,19 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_up(port, timeout=20):
+    """Wait until the step served on 127.0.0.1:``port`` answers /admin/login/ (every step
+    has the admin); TimeoutError if it does not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise TimeoutError(f"the server on port {port} did not answer within {timeout} s")
 
 
 def read_until(process, text, timeout=30):
