@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.course.steps import REPO_ROOT, get_step
 
 
 def copy_of_step(number, destination):
@@ -78,7 +78,7 @@ def run_inside_step(number, code, steps_dir=None, from_migrated_copy=False):
     script = "\n".join(
         [
             "import json",
-            "from tutorial.project import load_step",
+            "from tutorial.in_step.project import load_step",
             f"load_step({number}, from_migrated_copy={from_migrated_copy})",
             textwrap.dedent(code),
             "print('RESULT:' + json.dumps(result))",

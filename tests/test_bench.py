@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import run_tutorial
 
-from tutorial.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT
 
 
 @pytest.fixture(scope="module")

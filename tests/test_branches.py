@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 from conftest import run_tutorial
 
-from tutorial.check import folder_state
-from tutorial.steps import REPO_ROOT, all_steps
+from tutorial.check.command import folder_state
+from tutorial.course.steps import REPO_ROOT, all_steps
 
 STEPS = all_steps()
 BRANCHES = [f"step-{step.number:02d}" for step in STEPS]

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import copy_of_step, run_tutorial
 
-from tutorial.check import explain, folder_state
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.check.command import explain, folder_state
+from tutorial.course.steps import REPO_ROOT, get_step
 
 
 def check(step_number, project, *options):
@@ -60,7 +60,7 @@ def own_checks(tmp_path_factory):
     """Run the slow checks at once: a learner's step 3, and broken copies of the steps.
 
     The steps themselves are checked by `make test`, whose step suites run through
-    `check --course` (tutorial/runner.py): each passes, and its folder is left as it was.
+    `check --course` (tutorial/running/suites.py): each passes, and its folder is left as it was.
     """
     before = folder_state(LEARNER_PROJECT)
     broken = without_the_receivers_import(tmp_path_factory.mktemp("broken"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import run_tutorial
 
-from tutorial.steps import REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import REPO_ROOT, all_steps, get_step
 
 
 def test_steps_are_numbered_from_their_folder_names():
@@ -89,7 +89,7 @@ def test_the_cli_starts_with_the_standard_library_alone():
 
 
 def test_the_summary_names_the_slowest_suites_and_tests(capsys):
-    from tutorial.runner import Suite, SuiteResult, print_summary
+    from tutorial.running.suites import Suite, SuiteResult, print_summary
 
     def result(label, seconds, durations):
         output = f"{durations}\n1 passed in {seconds}s"
@@ -119,7 +119,7 @@ def test_the_summary_names_the_slowest_suites_and_tests(capsys):
 
 
 def test_suites_start_longest_first_by_their_last_run():
-    from tutorial.runner import Suite, longest_first
+    from tutorial.running.suites import Suite, longest_first
 
     suites = [
         Suite("step 01", REPO_ROOT, []),
@@ -139,7 +139,7 @@ def test_the_bytecode_cache_forgets_the_folders_that_are_gone(tmp_path, monkeypa
     """Where Python puts each module's bytecode is Python's own answer, cache_from_source."""
     from importlib.util import cache_from_source
 
-    from tutorial.runner import forget_bytecode_of_removed_folders
+    from tutorial.running.suites import forget_bytecode_of_removed_folders
 
     cache = tmp_path / "pycache"
     monkeypatch.setattr(sys, "pycache_prefix", str(cache))

@@ -3,7 +3,7 @@
 import pytest
 from conftest import run_on_a_terminal, run_tutorial
 
-from tutorial.stepdiff import changed_files
+from tutorial.course.changed_files import changed_files
 
 
 def write(folder, files):

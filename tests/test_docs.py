@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from tutorial.check import DEFAULT_SECTION, README_SECTIONS, Behaviour, step_that_teaches
+from tutorial.check.command import DEFAULT_SECTION, README_SECTIONS, Behaviour, step_that_teaches
 from tutorial.cli import command_names
-from tutorial.stepdiff import changed_files
-from tutorial.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps
+from tutorial.course.changed_files import changed_files
+from tutorial.course.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps
 
 STEPS = all_steps()
 STEP_IDS = [step.name for step in STEPS]
@@ -202,7 +202,7 @@ def test_check_sends_every_failure_to_a_real_readme_section():
             if not set(candidates) & set(headings(teaching)):
                 missing.add(f"{teaching}/README.md lacks {wanted!r} (for {behaviour.module})")
 
-    assert not missing, "tutorial/check.py README_SECTIONS: " + "; ".join(sorted(missing))
+    assert not missing, "tutorial/check/command.py README_SECTIONS: " + "; ".join(sorted(missing))
 
 
 def test_check_names_only_test_modules_that_exist():

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import copy_of_step, run_inside_step
 
-from tutorial.steps import get_step
+from tutorial.course.steps import get_step
 
 LIST_RECEIVERS = """
 from dataclasses import asdict
-from tutorial.inspector import receivers_table
+from tutorial.notebook import receivers_table
 table = receivers_table(include_empty=True)
 result = {"rows": [asdict(row) for row in table], "silent": table.signals_without_receivers}
 """
@@ -201,7 +201,7 @@ INSPECT_THE_COPY = """
 import sys
 from dataclasses import asdict
 import products.shipping
-from tutorial.inspector import receivers_table
+from tutorial.notebook import receivers_table
 table = receivers_table()
 result = {
     "rows": [asdict(row) for row in table if row.receiver.startswith("products.")],
@@ -247,7 +247,7 @@ def test_a_project_signal_is_named_after_the_module_that_creates_it(step_copy):
 
 COMPAT = """
 from django.dispatch import Signal
-from tutorial.signals_compat import connections, live_receivers
+from tutorial.in_step.signals_compat import connections, live_receivers
 from orders.models import Order
 
 signal = Signal()

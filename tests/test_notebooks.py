@@ -12,14 +12,14 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from tutorial.notebooks import (
+from tutorial.course.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps, get_step
+from tutorial.running.notebook_execution import (
     NotebookFailed,
     ThisInterpreterKernel,
     execute,
     outputs_comparable,
     text_outputs,
 )
-from tutorial.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps, get_step
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 COMPARED = ["stdout", "stderr", "results", "errors"]
@@ -158,6 +158,8 @@ def test_a_database_named_by_the_reader_is_kept_in_the_readers_folder(tmp_path):
 
 def test_reading_notebooks_leaves_out_jsonschemas_iri_parser():
     """It costs 1.4 s at import, in every process that reads a notebook (tutorial/__init__.py)."""
-    completed = run_python("import sys, tutorial.notebooks; print(sys.modules['rfc3987_syntax'])")
+    completed = run_python(
+        "import sys, tutorial.running.notebook_execution; print(sys.modules['rfc3987_syntax'])"
+    )
 
     assert completed.stdout == "None\n", completed.stderr

@@ -1,12 +1,12 @@
-"""tutorial.project: a step loaded on a scratch database started from a migrated copy."""
+"""tutorial.in_step.project: a step loaded on a scratch database started from a migrated copy."""
 
 import shutil
 
 import pytest
 from conftest import copy_of_step, run_inside_step
 
-from tutorial.project import code_version, migrated_copy_of
-from tutorial.steps import Step
+from tutorial.course.steps import Step
+from tutorial.in_step.project import code_version, migrated_copy_of
 
 MIGRATION_STATE = """
 from django.apps import apps
@@ -17,9 +17,9 @@ opened = []
 connection_created.connect(lambda sender, **kwargs: opened.append(sender), weak=False)
 from django.db.migrations.executor import MigrationExecutor
 from django.test.signals import setting_changed
-from tutorial.project import migrated_copy_of
-from tutorial.signals_compat import connections
-from tutorial.steps import get_step
+from tutorial.in_step.project import migrated_copy_of
+from tutorial.in_step.signals_compat import connections
+from tutorial.course.steps import get_step
 
 executor = MigrationExecutor(connection)
 leaves = executor.loader.graph.leaf_nodes()

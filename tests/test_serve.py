@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_of_step
 
-from tutorial.processes import free_port, read_until, wait_until_up
-from tutorial.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT
+from tutorial.running.processes import free_port, read_until, wait_until_up
 
 
 @pytest.fixture

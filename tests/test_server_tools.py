@@ -3,7 +3,7 @@
 import pytest
 from conftest import run_tutorial
 
-from tutorial.postgres import ServerProgramsMissing, find_server_programs
+from tutorial.running.postgres import ServerProgramsMissing, find_server_programs
 
 
 def test_missing_server_programs_explain_how_to_install_them(tmp_path):

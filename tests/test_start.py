@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_tutorial
 
-from tutorial.check import folder_state
-from tutorial.diff import grouped
-from tutorial.stepdiff import changed_files
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.check.command import folder_state
+from tutorial.course.changed_files import changed_files
+from tutorial.course.diff import grouped
+from tutorial.course.steps import REPO_ROOT, get_step
 
 
 def start(step_number, project):

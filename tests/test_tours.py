@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import run_on_a_terminal, run_tutorial
 
-from tutorial.steps import all_steps
+from tutorial.course.steps import all_steps
 
 # What each tour must print: the signals and outcomes its step teaches.
 MUST_SHOW = {

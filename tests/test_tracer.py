@@ -8,7 +8,7 @@ from django.test import Client
 from orders.models import Order
 from products.models import Product
 from django.test.utils import setup_test_environment
-from tutorial.tracer import trace_signals
+from tutorial.notebook import trace_signals
 
 setup_test_environment()
 mug = Product.objects.create(name="Mug", description="", price=14, quantity=3)
@@ -63,7 +63,8 @@ def test_a_step_4_confirmation_is_recorded_in_order():
 BEHAVIOUR = """
 import asyncio
 from django.dispatch import Signal
-from tutorial.tracer import PATCHED, trace_signals
+from tutorial.in_step.tracer import PATCHED
+from tutorial.notebook import trace_signals
 
 original = {name: Signal.__dict__[name] for name in PATCHED}
 signal = Signal()
@@ -143,7 +144,7 @@ def test_asend_is_recorded_with_sync_and_async_receivers(behaviour):
 STEP2_SAVES = """
 from orders.models import Order
 from products.models import Product
-from tutorial.tracer import trace_signals
+from tutorial.notebook import trace_signals
 
 with trace_signals() as saving:
     kettle = Product.objects.create(name="Kettle", description="", price=39, quantity=6)
@@ -197,7 +198,7 @@ from django.db import connection
 from django.dispatch import Signal
 from django.test.utils import CaptureQueriesContext
 from orders.models import Order
-from tutorial.tracer import trace_signals
+from tutorial.notebook import trace_signals
 
 outer, inner, quiet = Signal(), Signal(), Signal()
 

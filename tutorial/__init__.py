@@ -1,4 +1,11 @@
-"""Course tooling for the Django signals tutorial: ``python -m tutorial --help``."""
+"""Course tooling for the Django signals tutorial: ``python -m tutorial --help``.
+
+At the top, only the entry points (``__main__``, ``cli``) and what notebooks import
+(``notebook``). The rest is grouped by what it serves, each group importing only the
+ones listed after it: ``check`` and ``bench`` (two commands with parts of their own),
+``running`` (environments, servers, suites and the everyday commands), ``in_step``
+(what runs inside a step's interpreter) and ``course`` (the steps as material).
+"""
 
 import sys
 

@@ -5,22 +5,22 @@ import importlib
 import os
 import sys
 
-from tutorial.environment import rerun_in_venv, running_in_venv
-from tutorial.steps import UnknownStep
+from tutorial.course.steps import UnknownStep
+from tutorial.running.environment import rerun_in_venv, running_in_venv
 
 # Each module adds its subcommands in register(subparsers).
 COMMAND_MODULES = [
-    "tutorial.commands",
-    "tutorial.diff",
-    "tutorial.check",
-    "tutorial.start",
-    "tutorial.branches",
-    "tutorial.explore",
-    "tutorial.postgres",
-    "tutorial.redis_server",
-    "tutorial.matrix",
-    "tutorial.browser",
-    "tutorial.bench",
+    "tutorial.running.everyday_commands",
+    "tutorial.course.diff",
+    "tutorial.check.command",
+    "tutorial.course.start",
+    "tutorial.course.branches",
+    "tutorial.running.explore_commands",
+    "tutorial.running.postgres",
+    "tutorial.running.redis_server",
+    "tutorial.running.matrix",
+    "tutorial.running.browser",
+    "tutorial.bench.command",
 ]
 
 

@@ -1,4 +1,7 @@
-"""The first line of every notebook: ``from tutorial.notebook import start; start(3)``.
+"""What a notebook imports: ``from tutorial.notebook import start; start(3)``.
+
+Also ``trace_signals`` (record what is sent inside a ``with`` block) and
+``receivers_table`` (who listens to what), from tutorial.in_step, where they live.
 
 The kernel finds this package because ``make setup`` puts the repository on the
 virtual environment's path (a ``.pth`` file), so notebooks need no ``sys.path`` line.
@@ -7,8 +10,12 @@ virtual environment's path (a ``.pth`` file), so notebooks need no ``sys.path`` 
 import logging
 import os
 
-from tutorial.project import load_step
-from tutorial.steps import get_step
+from tutorial.course.steps import get_step
+from tutorial.in_step.inspector import receivers_table
+from tutorial.in_step.project import load_step
+from tutorial.in_step.tracer import trace_signals
+
+__all__ = ["receivers_table", "start", "trace_signals"]
 
 
 class _WithoutTraceback(logging.Filter):

@@ -1,6 +1,6 @@
 """The scripted tours: ``python -m tutorial tour N`` runs step N's story and prints the trace.
 
-Each tour runs inside its step's interpreter on a scratch database (tutorial.inside).
+Each tour runs inside its step's interpreter on a scratch database (tutorial.in_step).
 """
 
 import sys
@@ -9,8 +9,8 @@ import textwrap
 from django.test import Client
 from django.test.utils import setup_test_environment
 
-from tutorial.tables import table_width
-from tutorial.tracer import trace_signals
+from tutorial.in_step.tables import table_width
+from tutorial.in_step.tracer import trace_signals
 
 
 def say(text):

@@ -11,9 +11,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from tutorial.environment import Environment
-from tutorial.runner import Suite, run_test_suites, step_suite
-from tutorial.steps import REPO_ROOT, all_steps
+from tutorial.course.steps import REPO_ROOT, all_steps
+from tutorial.running.environment import Environment
+from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 DJANGO_61 = Environment(REPO_ROOT / ".venv-django61", REPO_ROOT / "requirements" / "django61.txt")
 # The repository tests that exercise Django itself: notebooks, inspector, tracer, tours.

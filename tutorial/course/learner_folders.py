@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tutorial.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT
 
 
 class DestinationRefused(Exception):

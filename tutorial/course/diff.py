@@ -3,8 +3,8 @@
 import difflib
 import sys
 
-from tutorial.stepdiff import changed_files
-from tutorial.steps import get_step
+from tutorial.course.changed_files import changed_files
+from tutorial.course.steps import get_step
 
 COLOURS = {"+": "\033[32m", "-": "\033[31m", "@": "\033[36m"}
 RESET = "\033[0m"

@@ -1,6 +1,6 @@
 """A pytest plugin for ``tutorial check``: one JSON line per event, read back by check.py.
 
-Loaded with ``-p tutorial.check_report``; appends to the file named by CHECK_REPORT_FILE.
+Loaded with ``-p tutorial.check.report_plugin``; appends to the file named by CHECK_REPORT_FILE.
 CHECK_PROJECT names the learner's folder, so that an error raised in their code can be
 traced back to their own file and line. CHECK_DATABASE_VENDOR, when set, is the database
 the project's settings must choose (``postgresql`` for ``check --postgres``).

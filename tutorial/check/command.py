@@ -18,9 +18,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.runner import environment_for_tests, forget_bytecode_of_removed_folders
-from tutorial.steps import REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import REPO_ROOT, all_steps, get_step
+from tutorial.running.postgres import ServerProgramsMissing, throwaway_server
+from tutorial.running.suites import environment_for_tests, forget_bytecode_of_removed_folders
 
 EXPECTED_SETTINGS = "my_shop.settings"
 # Markers of tests that a correct learner project may fail, and why they are left out.
@@ -236,7 +236,7 @@ def project_environment(project, settings_module, scratch, url=None):
     environ.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         SQLITE_PATH=str(scratch / "scratch.sqlite3"),
-        # The repository comes last, only for the report plugin (tutorial.check_report).
+        # The repository comes last, only for the report plugin (tutorial.check.report_plugin).
         PYTHONPATH=os.pathsep.join([str(project), str(REPO_ROOT)]),
         CHECK_REPORT_FILE=str(scratch / "report.jsonl"),
         CHECK_PROJECT=str(project),
@@ -270,7 +270,7 @@ def run_step_tests(step, project, environ, scratch, markers, pytest_args):
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
     completed = subprocess.run(
         [
-            *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check_report"],
+            *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check.report_plugin"],
             # A test module that cannot import fails alone; the others still run.
             *["--continue-on-collection-errors", "-m", markers, *pytest_args],
         ],

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutorial.processes import free_port
-from tutorial.runner import run_test_suites, step_suite
-from tutorial.steps import all_steps
+from tutorial.course.steps import all_steps
+from tutorial.running.processes import free_port
+from tutorial.running.suites import run_test_suites, step_suite
 
 INSTALL_HINT = (
     "redis-server was not found. Install it with `sudo apt-get install redis-server`"

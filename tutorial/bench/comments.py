@@ -16,9 +16,9 @@ import threading
 import time
 import urllib.parse
 
-from tutorial.processes import free_port, read_until
-from tutorial.redis_server import RedisMissing, throwaway_redis
-from tutorial.steps import get_step
+from tutorial.course.steps import get_step
+from tutorial.running.processes import free_port, read_until
+from tutorial.running.redis_server import RedisMissing, throwaway_redis
 
 SMTP_DELAY = 0.3
 COMMENT_BODY = "bench comment {number}"

@@ -1,4 +1,4 @@
-"""The measurements that run inside one step's interpreter (see tutorial/bench.py)."""
+"""The measurements that run inside one step's interpreter (see tutorial/bench/command.py)."""
 
 import contextlib
 import statistics

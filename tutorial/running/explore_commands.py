@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
-from tutorial.project import run_in_step
-from tutorial.steps import NOTEBOOKS_DIR, get_step
+from tutorial.course.steps import NOTEBOOKS_DIR, get_step
+from tutorial.in_step.project import run_in_step
 
 
 def register(subparsers):
@@ -37,7 +37,12 @@ def tour(args):
 
 
 def execute_notebooks(args):
-    from tutorial.notebooks import NoNotebook, NotebookFailed, execute, notebook_paths
+    from tutorial.running.notebook_execution import (
+        NoNotebook,
+        NotebookFailed,
+        execute,
+        notebook_paths,
+    )
 
     try:
         paths = notebook_paths(args.steps)

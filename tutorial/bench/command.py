@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tutorial.bench_comments import SMTP_DELAY, comment_rows
-from tutorial.postgres import ServerProgramsMissing, throwaway_server
-from tutorial.processes import free_port, wait_until_up
-from tutorial.project import run_in_step
-from tutorial.steps import REPO_ROOT, get_step
+from tutorial.bench.comments import SMTP_DELAY, comment_rows
+from tutorial.course.steps import REPO_ROOT, get_step
+from tutorial.in_step.project import run_in_step
+from tutorial.running.postgres import ServerProgramsMissing, throwaway_server
+from tutorial.running.processes import free_port, wait_until_up
 
 RESULTS = REPO_ROOT / "bench" / "results" / "latest.md"
 

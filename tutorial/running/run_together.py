@@ -15,7 +15,7 @@ import time
 STOP_SECONDS = 10
 
 
-def run_side_by_side(commands, cwd, env):
+def run_together(commands, cwd, env):
     """Run ``{label: argv}`` until Ctrl-C or until one exits; return that exit status."""
     width = max(map(len, commands))
     print_lock = threading.Lock()

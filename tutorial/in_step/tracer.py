@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from django.dispatch import Signal
 
-from tutorial.naming import all_signals, callable_name, sender_name, short_repr, signal_name
-from tutorial.signals_compat import LIVE_RECEIVERS_METHOD
-from tutorial.tables import html_table, text_table
+from tutorial.in_step.naming import all_signals, callable_name, sender_name, short_repr, signal_name
+from tutorial.in_step.signals_compat import LIVE_RECEIVERS_METHOD
+from tutorial.in_step.tables import html_table, text_table
 
 SEND_METHODS = ["send", "send_robust", "asend", "asend_robust"]
 PATCHED = [*SEND_METHODS, LIVE_RECEIVERS_METHOD]

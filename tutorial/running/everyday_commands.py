@@ -6,10 +6,15 @@ import shutil
 import subprocess
 import sys
 
-from tutorial import environment
-from tutorial.runner import checked_step_suite, repository_suites, run_test_suites, step_suite
-from tutorial.side_by_side import run_side_by_side
-from tutorial.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step
+from tutorial.running import environment
+from tutorial.running.run_together import run_together
+from tutorial.running.suites import (
+    checked_step_suite,
+    repository_suites,
+    run_test_suites,
+    step_suite,
+)
 
 # What to open and try once a step's server is up.
 SERVE_HINTS = {
@@ -146,7 +151,7 @@ def serve(args):
     worker = WORKERS.get(step.number)
     if worker:
         commands = {"web": server, "worker": [sys.executable, *worker]}
-        return run_side_by_side(commands, cwd=step.path, env=step_environment(step))
+        return run_together(commands, cwd=step.path, env=step_environment(step))
     try:
         return subprocess.run(server, cwd=step.path, env=step_environment(step)).returncode
     except KeyboardInterrupt:
@@ -160,7 +165,7 @@ def server_command(asgi, port, trace=False):
         return ["-m", "uvicorn", application, "--host", "127.0.0.1", "--port", str(port)]
     if trace:
         # The tooling wraps the step's application; the step itself stays as it is.
-        return ["-m", "tutorial.traced_server", "runserver", f"127.0.0.1:{port}"]
+        return ["-m", "tutorial.in_step.traced_server", "runserver", f"127.0.0.1:{port}"]
     return ["manage.py", "runserver", f"127.0.0.1:{port}"]
 
 

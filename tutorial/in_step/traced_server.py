@@ -1,4 +1,4 @@
-"""``python -m tutorial.traced_server runserver ...``: runserver that prints each request's signals.
+"""runserver that prints each request's signals: ``python -m tutorial.in_step.traced_server``.
 
 Started by ``serve N --trace`` (``make step-N TRACE=1``) from the step's folder, in place
 of ``manage.py``. The step's code is untouched: this wraps the WSGI application that
@@ -10,7 +10,7 @@ so that each trace holds one request's signals.
 import os
 import sys
 
-from tutorial.tracer import trace_signals
+from tutorial.in_step.tracer import trace_signals
 
 
 class TracedApplication:

@@ -8,8 +8,8 @@ import os
 import shutil
 import sys
 
-from tutorial.runner import run_test_suites, step_suite
-from tutorial.steps import all_steps
+from tutorial.course.steps import all_steps
+from tutorial.running.suites import run_test_suites, step_suite
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 NOT_RUN = 3

@@ -12,7 +12,7 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutorial.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT
 
 
 @dataclass(frozen=True)

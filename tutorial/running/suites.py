@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.steps import CACHE_DIR, REPO_ROOT
+from tutorial.course.steps import CACHE_DIR, REPO_ROOT
 
 OUTCOME = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
 NO_TESTS_COLLECTED = 5

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from traitlets import default
 
-from tutorial.steps import NOTEBOOKS_DIR, get_step
+from tutorial.course.steps import NOTEBOOKS_DIR, get_step
 
 TIMEOUT_SECONDS = 60
 

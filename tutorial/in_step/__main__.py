@@ -1,6 +1,6 @@
-"""Entry point that runs inside one step's interpreter: ``python -m tutorial.inside N ...``.
+"""Entry point that runs inside one step's interpreter: ``python -m tutorial.in_step N ...``.
 
-Started by tutorial.project.run_in_step(); not meant to be typed by hand.
+Started by tutorial.in_step.project.run_in_step(); not meant to be typed by hand.
 """
 
 import argparse
@@ -8,7 +8,7 @@ import sys
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m tutorial.inside")
+    parser = argparse.ArgumentParser(prog="python -m tutorial.in_step")
     parser.add_argument("step")
     parser.add_argument("action", choices=["receivers", "tour", "bench"])
     parser.add_argument("--all", action="store_true")
@@ -18,7 +18,7 @@ def main(argv=None):
     parser.add_argument("--database", help="bench: keep the scratch database in this file")
     args = parser.parse_args(argv)
 
-    from tutorial.project import load_step
+    from tutorial.in_step.project import load_step
 
     # The tour and the bench only need the tables; receivers lists what migrate leaves.
     from_copy = args.action in ("tour", "bench")
@@ -26,7 +26,7 @@ def main(argv=None):
     if args.action == "bench":
         import json
 
-        from tutorial.bench_inside import MEASUREMENTS
+        from tutorial.in_step.measurements import MEASUREMENTS
 
         if args.batch:
             batch = json.loads(args.batch)
@@ -34,12 +34,12 @@ def main(argv=None):
         else:
             print(json.dumps(MEASUREMENTS[args.measure](json.loads(args.options))))
     elif args.action == "receivers":
-        from tutorial.inspector import receivers_table
+        from tutorial.in_step.inspector import receivers_table
 
         print(f"Receivers in {step} (on Django's own signals and the project's)\n")
         print(receivers_table(include_empty=args.all))
     else:
-        from tutorial.tours import run_tour
+        from tutorial.in_step.tours import run_tour
 
         run_tour(step.number)
     return 0

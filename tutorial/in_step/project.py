@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tutorial.steps import CACHE_DIR, REPO_ROOT, get_step
+from tutorial.course.steps import CACHE_DIR, REPO_ROOT, get_step
 
 # Migrated scratch databases, one per step and version of its code, to copy from:
 # migrating from nothing renders every migration's state, which is most of the time
@@ -123,14 +123,14 @@ def remove_scratch_folder(folder):
 
 
 def run_in_step(number, *arguments, capture=False):
-    """Run ``python -m tutorial.inside N ARGUMENTS`` in a fresh interpreter.
+    """Run ``python -m tutorial.in_step N ARGUMENTS`` in a fresh interpreter.
 
     Every step defines the same packages, so each step gets an interpreter of its own.
     Returns the exit code, or the completed process when ``capture`` is true.
     """
     step = get_step(number)
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "tutorial.inside", str(step.number), *arguments]
+    command = [sys.executable, "-m", "tutorial.in_step", str(step.number), *arguments]
     completed = subprocess.run(
         command, cwd=step.path, env=environment, capture_output=capture, text=capture
     )

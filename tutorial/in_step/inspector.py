@@ -13,9 +13,9 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.client import AsyncClientHandler, ClientHandler
 
-from tutorial import signals_compat
-from tutorial.naming import all_signals, callable_name, sender_name, source_location
-from tutorial.tables import html_table, text_table
+from tutorial.in_step import signals_compat
+from tutorial.in_step.naming import all_signals, callable_name, sender_name, source_location
+from tutorial.in_step.tables import html_table, text_table
 
 HEADERS = ["signal", "receiver", "defined at", "sender", "dispatch_uid", "ref", "kind"]
 COLUMN_STYLES = ["cyan", "green", "dim", None, None, "dim", "dim"]

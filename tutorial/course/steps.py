@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Tests point this at a scratch copy so that they never touch a learner's database.
 STEPS_DIR = Path(os.environ.get("TUTORIAL_STEPS_DIR", REPO_ROOT / "steps"))
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

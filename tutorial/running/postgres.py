@@ -12,9 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tutorial.processes import free_port
-from tutorial.runner import Suite, run_test_suites, step_suite
-from tutorial.steps import REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import REPO_ROOT, all_steps, get_step
+from tutorial.running.processes import free_port
+from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 SERVER_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 INSTALL_HINT = (

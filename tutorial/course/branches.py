@@ -12,9 +12,13 @@ import shutil
 import subprocess
 import sys
 
-from tutorial.destinations import DestinationRefused, is_empty_or_new, outside_the_repository
-from tutorial.stepdiff import step_files
-from tutorial.steps import all_steps
+from tutorial.course.changed_files import step_files
+from tutorial.course.learner_folders import (
+    DestinationRefused,
+    is_empty_or_new,
+    outside_the_repository,
+)
+from tutorial.course.steps import all_steps
 
 MARKER_KEY = "tutorial.generated"
 MARKER_VALUE = "make branches"

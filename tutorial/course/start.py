@@ -8,9 +8,13 @@ caches. The standard library is enough: this runs before .venv exists.
 import shutil
 import sys
 
-from tutorial.destinations import DestinationRefused, is_empty_or_new, outside_the_repository
-from tutorial.stepdiff import changed_files
-from tutorial.steps import get_step
+from tutorial.course.changed_files import changed_files
+from tutorial.course.learner_folders import (
+    DestinationRefused,
+    is_empty_or_new,
+    outside_the_repository,
+)
+from tutorial.course.steps import get_step
 
 # What a step folder holds for the course only.
 COURSE_ONLY = ("tests", "pytest.ini", "README.md")
