@@ -138,6 +138,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "my_shop <shop@
 # Where the SMTP backend delivers, when DJANGO_EMAIL_BACKEND selects it.
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+# Seconds a worker waits for the mail server before the task fails. Without it, a
+# server that accepts the connection and never answers holds the worker for good.
+EMAIL_TIMEOUT = float(os.environ.get("DJANGO_EMAIL_TIMEOUT", "10"))
 # Links in emails need the site's address; a request is not always at hand.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
