@@ -213,6 +213,39 @@ def test_step_6_serves_with_a_worker_and_ctrl_c_stops_both(tmp_path):
     assert left == [], f"Ctrl-C left these running:\n{output}"
 
 
+@pytest.mark.redis
+def test_step_6_on_redis_serves_with_an_rq_worker_and_ctrl_c_stops_all(tmp_path):
+    """REDIS_URL=… make step-6: RQ's worker, not db_worker, and Ctrl-C stops it and its horse."""
+    copy_of_step(6, tmp_path)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    assert os.environ.get("REDIS_URL"), "run with make test-redis, which starts a Redis server"
+
+    process = serve_until_ready(tmp_path, port, step=6)
+    try:
+        comment = {"name": "Ada", "email": "ada@example.com", "body": "Lovely kettle."}
+        posted = post_with_csrf_token(base_url, "/blog/1/", "/blog/1/", comment)
+        emailed = read_until(process, "Subject: New comment")
+        started = all_descendants(process.pid)
+        commands = [command_line(pid) for pid in started]
+    finally:
+        output = stop(process)
+
+    assert posted == 200
+    assert "worker | Subject: New comment" in emailed
+    assert any("manage.py rqworker" in command for command in commands), commands
+    assert "db_worker" not in output
+    left = [pid for pid in started if is_running(pid)]
+    assert left == [], f"Ctrl-C left these running:\n{output}"
+
+
+def command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except FileNotFoundError:
+        return ""
+
+
 def all_descendants(pid):
     listed = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
     children = {}

@@ -17,6 +17,14 @@ import pytest
 docstrings = {}
 
 
+def pytest_configure(config):
+    """Know every marker check leaves tests out by, also in a step that uses none of them."""
+    from tutorial.check.command import LEFT_OUT_REASONS
+
+    for marker, reason in LEFT_OUT_REASONS.items():
+        config.addinivalue_line("markers", f"{marker}: left out by check, {reason}")
+
+
 def write(record):
     with open(os.environ["CHECK_REPORT_FILE"], "a", encoding="utf-8") as report:
         report.write(json.dumps(record) + "\n")

@@ -35,14 +35,23 @@ SERVE_HINTS = {
     ],
     6: [
         "/blog/1/  leave a comment: the page answers at once, then the worker prints the email",
-        "/admin/django_tasks_db/dbtaskresult/  every task and its result (admin / admin)",
+        "/admin/django_tasks_database/dbtaskresult/  each task and its result (admin / admin)",
     ],
 }
 
 
 # Steps with background work: `serve` starts a task worker beside the web server. No
 # --reload: the reloader would kill a task half done when it restarts or stops.
-WORKERS = {6: ["manage.py", "db_worker", "--no-reload"]}
+DATABASE_WORKER = ["manage.py", "db_worker", "--no-reload"]
+# With REDIS_URL set, step 6's settings queue the tasks in Redis, for RQ's workers.
+RQ_WORKER = ["manage.py", "rqworker", "default", "--job-class", "django_tasks_rq.Job"]
+
+
+def worker_command(step):
+    """The task worker that step's settings call for, or None when it has no tasks."""
+    if step.number != 6:
+        return None
+    return RQ_WORKER if os.environ.get("REDIS_URL") else DATABASE_WORKER
 
 
 def register(subparsers):
@@ -148,7 +157,7 @@ def serve(args):
         print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
     server = [sys.executable, *server_command(args.asgi, args.port, args.trace)]
-    worker = WORKERS.get(step.number)
+    worker = worker_command(step)
     if worker:
         commands = {"web": server, "worker": [sys.executable, *worker]}
         return run_together(commands, cwd=step.path, env=step_environment(step))

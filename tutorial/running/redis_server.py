@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutorial.course.steps import all_steps
+from tutorial.course.steps import REPO_ROOT, all_steps
 from tutorial.running.processes import free_port
-from tutorial.running.suites import run_test_suites, step_suite
+from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 INSTALL_HINT = (
     "redis-server was not found. Install it with `sudo apt-get install redis-server`"
@@ -23,7 +23,12 @@ INSTALL_HINT = (
     "The Redis tests did NOT run."
 )
 # The tests of the steps that have tasks, run with their settings switched to RQ.
-TASK_TESTS = ["tests/test_comments.py", "tests/test_workers.py", "tests/test_async_receivers.py"]
+TASK_TESTS = [
+    "tests/test_comments.py",
+    "tests/test_delivery.py",
+    "tests/test_workers.py",
+    "tests/test_async_receivers.py",
+]
 START_SECONDS = 10
 
 
@@ -43,9 +48,22 @@ def test_redis(args):
     try:
         with throwaway_redis() as url:
             print(f"Redis is up at {url} (a throwaway server).")
-            suites = [step_suite(step, TASK_TESTS, env={"REDIS_URL": url}) for step in steps]
+            # With the tests marked rq, which need RQ's own processes (its work horse).
+            task_tests = [*TASK_TESTS, "-m", "not browser"]
+            suites = [step_suite(step, task_tests, env={"REDIS_URL": url}) for step in steps]
             for suite in suites:
                 suite.label += " on RQ and Redis"
+            # `make step-6` with REDIS_URL: the server with an RQ worker beside it. Its
+            # own Redis database, so that its worker takes no job of the suites above.
+            suites.append(
+                Suite(
+                    "repository tests/ on Redis",
+                    REPO_ROOT,
+                    ["tests", "-m", "redis"],
+                    env={"REDIS_URL": url.removesuffix("/0") + "/1"},
+                    fail_on_skip=True,
+                )
+            )
             return run_test_suites(suites)
     except RedisMissing as missing:
         print(missing, file=sys.stderr)

@@ -12,7 +12,11 @@ import sys
 import threading
 import time
 
-STOP_SECONDS = 10
+# Long enough for a task in flight to end: step 6's email times out after 10 s.
+STOP_SECONDS = 15
+# After that, a second Ctrl-C: RQ's worker then kills its work horse, a process group
+# of its own that no signal to the worker's group reaches, before it exits.
+FORCED_STOP_SECONDS = 3
 
 
 def run_together(commands, cwd, env):
@@ -78,15 +82,15 @@ def wait_for_the_first(processes):
 
 
 def stop_all(processes):
-    """Ask each process to stop as Ctrl-C does, then make sure that it has."""
-    running = [process for process in processes if process.poll() is None]
-    for process in running:
-        send(process, signal.SIGINT)
-    deadline = time.monotonic() + STOP_SECONDS
+    """Ask each process to stop as Ctrl-C does, then insist, then make sure that it has."""
     for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        send(process, signal.SIGINT)
+    wait_for_all(processes, STOP_SECONDS)
+    for process in processes:
+        send(process, signal.SIGINT)
+    wait_for_all(processes, FORCED_STOP_SECONDS)
+    for process in processes:
+        if process.poll() is None:
             process.kill()
             process.wait()
         if os.name != "nt":
@@ -95,8 +99,17 @@ def stop_all(processes):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def wait_for_all(processes, seconds):
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+
+
 def send(process, signal_number):
-    """To the process's whole group, where there are groups."""
+    """To the process's whole group, where there are groups, while it runs."""
+    if process.poll() is not None:
+        return
     if os.name == "nt":
         process.terminate()
     else:

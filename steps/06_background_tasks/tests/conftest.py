@@ -68,6 +68,15 @@ def enqueued():
     task_enqueued.disconnect(record)
 
 
+@pytest.fixture(autouse=True)
+def empty_queue(settings):
+    """Redis outlives each test's database: start every test with no job left in it."""
+    if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq"):
+        import django_rq
+
+        django_rq.get_queue("default").empty()
+
+
 @pytest.fixture
 def run_worker(settings, monkeypatch):
     """Run every task waiting in the queue, in this process, then return: a worker's batch.

@@ -5,18 +5,23 @@ process of its own, as `make step-6` does, with the console mail backend, and re
 emails from what the worker prints.
 """
 
+import contextlib
+import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from conftest import TaskResultStatus
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -107,11 +112,21 @@ def start_worker(worker_id, **environment):
     )
 
 
+def run_worker_with(worker_id, **environment):
+    """Run one worker to the end of the queue; return its exit status and what it printed."""
+    worker = start_worker(worker_id, **environment)
+    try:
+        output, _ = worker.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        pytest.fail(f"the worker was still running after 120 s:\n{worker.communicate()[0]}")
+    return worker.returncode, output
+
+
 def run_worker(worker_id):
-    """Run one worker to the end of the queue; return everything it printed."""
-    worker = start_worker(worker_id)
-    output, _ = worker.communicate(timeout=120)
-    assert worker.returncode == 0, output
+    """Run one worker to the end of the queue, which it must reach; return what it printed."""
+    returncode, output = run_worker_with(worker_id)
+    assert returncode == 0, output
     return output
 
 
@@ -167,35 +182,56 @@ def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued):
     assert statuses(enqueued) == {TaskResultStatus.SUCCESSFUL}
 
 
+def start_slow_worker(worker_id, tmp_path, seconds=60, **environment):
+    """A worker whose mail backend prints "sending now", then takes its time."""
+    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
+    slow = {"DJANGO_EMAIL_BACKEND": "slow_mail.EmailBackend", "SLOW_MAIL_SECONDS": str(seconds)}
+    return start_worker(worker_id, PYTHONPATH=str(tmp_path), **slow, **environment)
+
+
+def work_horse_of(worker):
+    """RQ's work horse: the worker's child, in a process group of its own (os.setpgrp)."""
+    [horse] = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    return int(horse)
+
+
+def sweep():
+    """What the operator, or a scheduler, runs after a fault: see README 06."""
+    call_command("queue_missed_notifications", "--older-than", "0", stdout=io.StringIO())
+
+
+def fail_abandoned_rq_jobs():
+    """RQ's maintenance, as a worker runs it, once the dead worker's heartbeat is past."""
+    import django_rq
+    from django_tasks_rq import Job
+    from rq.registry import StartedJobRegistry
+
+    started = StartedJobRegistry(queue=django_rq.get_queue("default"), job_class=Job)
+    started.cleanup(time.time() + 3600)  # the hour passes at once
+
+
 @pytest.mark.course_only
-def test_a_worker_killed_mid_task_leaves_a_trace_and_the_task_can_run_again(
+def test_a_worker_killed_mid_task_leaves_a_trace_and_the_sweep_sends_the_email_once(
     blog, enqueued, tmp_path, caplog
 ):
-    """SIGKILL lets the worker record nothing: the task stays RUNNING, never silently lost."""
-    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
+    """SIGKILL lets the worker record nothing; the email is still due, never sent twice."""
     post_comments(blog, 1)
     [queued] = enqueued
-    worker = start_worker(
-        "killed-worker", DJANGO_EMAIL_BACKEND="slow_mail.EmailBackend", PYTHONPATH=str(tmp_path)
-    )
+    worker = start_slow_worker("killed-worker", tmp_path)
     try:
         read_until(worker, "sending now")
+        horse = work_horse_of(worker) if uses_rq() else None
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and, under RQ, its work horse
+        os.killpg(worker.pid, signal.SIGKILL)
+        if uses_rq():
+            os.killpg(horse, signal.SIGKILL)  # its own group: the worker's kill missed it
         worker.wait(timeout=10)
 
     stuck = notify_author.get_result(queued.id)
     assert stuck.status == TaskResultStatus.RUNNING
     assert stuck.started_at is not None and stuck.finished_at is None
     if uses_rq():
-        # RQ gives up on a job whose worker stopped answering once the job's timeout has
-        # passed: the next worker's maintenance fails it. Here the hour passes at once.
-        import django_rq
-        from django_tasks_rq import Job
-        from rq.registry import StartedJobRegistry
-
-        started = StartedJobRegistry(queue=django_rq.get_queue("default"), job_class=Job)
-        started.cleanup(time.time() + 3600)
+        fail_abandoned_rq_jobs()
         assert notify_author.get_result(queued.id).status == TaskResultStatus.FAILED
         assert any(f"comment {Comment.objects.get().pk}" in m for m in caplog.messages)
     else:
@@ -204,17 +240,97 @@ def test_a_worker_killed_mid_task_leaves_a_trace_and_the_task_can_run_again(
         assert SENT_BODY.findall(output) == [], "no other worker takes a RUNNING task"
         assert notify_author.get_result(queued.id).status == TaskResultStatus.RUNNING
 
-    notify_author.enqueue(*stuck.args)  # what the operator does: see the README
-    assert SENT_BODY.findall(run_worker("after-the-operator")) == ["0"]
+    sweep()
+    assert SENT_BODY.findall(run_worker("after-the-sweep")) == ["0"]
+    sweep()
+    assert SENT_BODY.findall(run_worker("after-a-second-sweep")) == []
+
+
+@pytest.mark.rq
+@pytest.mark.course_only
+def test_rqs_work_horse_outlives_its_worker_and_a_re_enqueue_sends_nothing_twice(
+    blog, enqueued, tmp_path
+):
+    """Killing rqworker's process group leaves the horse, which sends and records success."""
+    post_comments(blog, 1)
+    [queued] = enqueued
+    worker = start_slow_worker("headless-worker", tmp_path, seconds=2)
+    read_until(worker, "sending now")
+    horse = work_horse_of(worker)
+
+    os.killpg(worker.pid, signal.SIGKILL)
+    read_until(worker, "sent")  # the horse writes to the same pipe
+    wait_until_gone(horse)
+
+    assert notify_author.get_result(queued.id).status == TaskResultStatus.SUCCESSFUL
+    notify_author.enqueue(Comment.objects.get().pk)  # the operator's re-enqueue
+    assert SENT_BODY.findall(run_worker("after-the-re-enqueue")) == []
+
+
+@pytest.mark.rq
+@pytest.mark.course_only
+def test_rqs_work_horse_killed_alone_fails_the_job_without_task_finished(blog, enqueued, tmp_path):
+    post_comments(blog, 1)
+    [queued] = enqueued
+    worker = start_slow_worker("horseless-worker", tmp_path)
+    read_until(worker, "sending now")
+
+    os.killpg(work_horse_of(worker), signal.SIGKILL)
+    output, _ = worker.communicate(timeout=60)  # --burst: the queue is empty, it exits
+
+    assert notify_author.get_result(queued.id).status == TaskResultStatus.FAILED
+    assert "Could not email the author" not in output, "RQ skipped its failure callback"
+    sweep()
+    assert SENT_BODY.findall(run_worker("after-the-sweep")) == ["0"]
+
+
+@pytest.mark.course_only
+def test_db_worker_under_its_reloader_abandons_the_task_when_stopped(
+    blog, settings, enqueued, tmp_path
+):
+    """`db_worker` reloads by default when DEBUG is on; then SIGTERM kills the task."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    post_comments(blog, 1)
+    [queued] = enqueued
+    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
+    environment = worker_environment(
+        DJANGO_EMAIL_BACKEND="slow_mail.EmailBackend", SLOW_MAIL_SECONDS="1"
+    )
+    environment.pop("REDIS_URL", None)
+    environment["PYTHONPATH"] = str(tmp_path)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--worker-id", "reloaded"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        read_until(worker, "sending now")
+        worker.send_signal(signal.SIGTERM)  # the reloader's parent, as a process manager would
+        worker.wait(timeout=30)
+        time.sleep(1.5)  # longer than the email takes: it would have been sent by now
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+
+    assert "sent" not in worker.stdout.read().split()
+    assert notify_author.get_result(queued.id).status == TaskResultStatus.RUNNING
+
+
+def wait_until_gone(pid, timeout=30):
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 @pytest.mark.course_only
 def test_a_worker_stopped_with_sigterm_finishes_its_task_first(blog, enqueued, tmp_path):
-    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
     post_comments(blog, 1)
     [queued] = enqueued
-    slow = {"DJANGO_EMAIL_BACKEND": "slow_mail.EmailBackend", "SLOW_MAIL_SECONDS": "1"}
-    worker = start_worker("stopped-worker", PYTHONPATH=str(tmp_path), **slow)
+    worker = start_slow_worker("stopped-worker", tmp_path, seconds=1)
     read_until(worker, "sending now")
 
     worker.send_signal(signal.SIGTERM)  # the worker itself, as a process manager stops it
@@ -223,6 +339,55 @@ def test_a_worker_stopped_with_sigterm_finishes_its_task_first(blog, enqueued, t
 
     assert "sent" in rest.split()
     assert notify_author.get_result(queued.id).status == TaskResultStatus.SUCCESSFUL
+
+
+@pytest.fixture
+def silent_mail_server():
+    """An SMTP port that accepts connections and never says a word: a hung mail server."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]  # connections wait in the backlog, unanswered
+
+
+def smtp_to(port, timeout="1"):
+    return {
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DJANGO_EMAIL_HOST": "127.0.0.1",
+        "DJANGO_EMAIL_PORT": str(port),
+        "DJANGO_EMAIL_TIMEOUT": timeout,
+    }
+
+
+@pytest.mark.course_only
+def test_a_mail_server_that_never_answers_fails_the_task_and_the_worker_goes_on(
+    blog, enqueued, silent_mail_server
+):
+    post_comments(blog, 2)
+
+    started = time.monotonic()
+    returncode, output = run_worker_with("patient-worker", **smtp_to(silent_mail_server))
+
+    assert returncode == 0, output
+    assert time.monotonic() - started < 60
+    assert statuses(enqueued) == {TaskResultStatus.FAILED}, "both tasks ran, and timed out"
+    assert "timed out" in notify_author.get_result(enqueued[0].id).errors[-1].traceback
+
+
+@pytest.mark.course_only
+def test_a_failing_task_enqueued_by_keyword_leaves_the_worker_running_to_the_end(blog):
+    comments = [
+        Comment.objects.create(blog=blog, name="Ada", email="a@example.com", body=str(number))
+        for number in range(3)
+    ]
+    results = [notify_author.enqueue(comment_id=comment.pk) for comment in comments]
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        refusing_port = closed.getsockname()[1]  # closed again below: connections refused
+
+    returncode, output = run_worker_with("keyword-worker", **smtp_to(refusing_port))
+
+    assert returncode == 0, output
+    assert statuses(results) == {TaskResultStatus.FAILED}, "every task ran; none left READY"
+    for comment in comments:
+        assert f"Could not email the author about comment {comment.pk} " in output
 
 
 def read_until(process, text, timeout=60):
