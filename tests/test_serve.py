@@ -155,7 +155,11 @@ def test_serve_asgi_logs_each_concurrent_request_with_its_own_path(tmp_path):
 
 
 def test_runserver_loads_the_apps_in_two_processes(tmp_path):
-    """The autoreloader's watcher and the server it starts each call AppConfig.ready()."""
+    """Both call AppConfig.ready(): the parent, which only restarts, and the child it starts.
+
+    The child watches the files and serves; a change ends it, and the parent, the same
+    process throughout, starts a new child, which loads the apps again.
+    """
     project = copy_of_step(3, tmp_path)
     apps_file = project / "products" / "apps.py"
     calls = tmp_path / "ready_calls.txt"
@@ -168,8 +172,9 @@ def test_runserver_loads_the_apps_in_two_processes(tmp_path):
         )
     )
     environment = {**os.environ, "SQLITE_PATH": str(tmp_path / "scratch.sqlite3")}
+    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{free_port()}"],
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
         cwd=project,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -177,14 +182,25 @@ def test_runserver_loads_the_apps_in_two_processes(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(ready_pids(calls)) < 2:
-            time.sleep(0.1)
+        wait_until_up(port)
+        first_two = wait_for_ready_calls(calls, 2)
+        apps_file.write_text(apps_file.read_text() + "\n# edited\n")  # what the child watches
+        after_the_edit = wait_for_ready_calls(calls, 3)
+        wait_until_up(port)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
 
-    assert len(ready_pids(calls)) == 2, "one ready() per process, and runserver runs two"
+    assert len(first_two) == 2, "one ready() per process, and runserver runs two"
+    assert str(server.pid) in first_two, "the parent loads the apps too"
+    assert str(server.pid) in after_the_edit and len(after_the_edit) == 3, "a new child"
+
+
+def wait_for_ready_calls(calls, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(ready_pids(calls)) < count:
+        time.sleep(0.1)
+    return ready_pids(calls)
 
 
 def ready_pids(calls):

@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -40,6 +41,25 @@ def test_asend_runs_a_sync_receiver_in_a_thread_and_waits_for_it():
 
     assert result == "done", "asend() returns once the receiver has returned"
     assert threads["receiver"] != threads["event loop"], "the sync receiver ran in a thread"
+
+
+def test_asend_runs_all_the_sync_receivers_one_after_another_in_one_thread():
+    announced, calls = Signal(), []
+
+    def first(sender, **kwargs):
+        calls.append(("first starts", threading.get_ident()))
+        time.sleep(0.05)
+        calls.append(("first ends", threading.get_ident()))
+
+    def second(sender, **kwargs):
+        calls.append(("second starts", threading.get_ident()))
+
+    announced.connect(first)
+    announced.connect(second)
+    asyncio.run(announced.asend(sender=object))
+
+    assert [event for event, _thread in calls] == ["first starts", "first ends", "second starts"]
+    assert len({thread for _event, thread in calls}) == 1, "one sync_to_async call for all"
 
 
 def test_an_async_receiver_still_holds_up_the_response(blog):

@@ -6,7 +6,7 @@ These tests use signals and receivers of their own, so they hold for any project
 import asyncio
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InternalError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.dispatch import Signal
 
@@ -85,6 +85,26 @@ def test_send_robust_catches_a_database_error_but_the_transaction_is_broken():
         assert isinstance(outcome, IntegrityError)
         with pytest.raises(TransactionManagementError):
             Product.objects.count()
+
+
+def test_a_receiver_whose_read_fails_breaks_the_transaction_only_on_postgresql():
+    """Django marks the transaction broken after a failed ORM write, not after a read."""
+    announced = Signal()
+
+    def read_a_missing_table(sender, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    announced.connect(read_a_missing_table)
+
+    with transaction.atomic():
+        [(_receiver, outcome)] = announced.send_robust(sender=object)
+        assert isinstance(outcome, DatabaseError)
+        if connection.vendor == "postgresql":
+            with pytest.raises(InternalError, match="current transaction is aborted"):
+                Product.objects.count()
+        else:
+            assert Product.objects.count() == 0, "SQLite's transaction goes on"
 
 
 def test_a_receiver_in_its_own_atomic_block_leaves_the_senders_transaction_usable():

@@ -1,5 +1,7 @@
 """request_started and request_finished around one request, under WSGI and under ASGI."""
 
+import asyncio
+import io
 import logging
 
 import pytest
@@ -42,6 +44,84 @@ def test_asgi_sends_started_with_the_scope_and_no_environ(sent):
 
     assert response.status_code == 200
     assert sent == [("started", ["scope"]), ("finished", [])]
+
+
+class LoggedBody(io.BytesIO):
+    """A WSGI request body that notes each read in events."""
+
+    def __init__(self, data, events):
+        super().__init__(data)
+        self.events = events
+
+    def read(self, *args):
+        self.events.append("body read")
+        return super().read(*args)
+
+
+@pytest.fixture
+def events():
+    events = []
+
+    def on_started(sender, **kwargs):
+        events.append("request_started")
+
+    request_started.connect(on_started)
+    yield events
+    request_started.disconnect(on_started)
+
+
+# A POST with its CSRF cookie and token, so that CsrfViewMiddleware reads the form.
+CSRF_SECRET = "s" * 32
+FORM = f"csrfmiddlewaretoken={CSRF_SECRET}&note={'x' * 1000}".encode()
+
+
+def test_wsgi_sends_request_started_before_it_reads_the_body(events):
+    from my_shop.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/orders/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(FORM)),
+        "HTTP_COOKIE": f"csrftoken={CSRF_SECRET}",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": LoggedBody(FORM, events),
+    }
+    application(environ, lambda status, headers: None)
+
+    assert events.index("request_started") < events.index("body read")
+
+
+def test_asgi_reads_the_whole_body_before_request_started(events):
+    """Under uvicorn, a request's duration from request_started leaves out its upload."""
+    from my_shop.asgi import application
+
+    chunks = [FORM[:500], FORM[500:]]
+
+    async def receive():
+        if not chunks:  # Django then listens for a disconnect: the client stays
+            await asyncio.Event().wait()
+        events.append("body chunk received")
+        body = chunks.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(chunks)}
+
+    async def send(message):
+        pass
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/orders/",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+        "server": ("testserver", 80),
+    }
+    async_to_sync(application)(scope, receive, send)
+
+    assert events[:3] == ["body chunk received", "body chunk received", "request_started"]
 
 
 def test_an_order_confirms_under_asgi(make_order):
