@@ -52,9 +52,11 @@ README_SECTIONS = {
     # Step 06 teaches the comment tests again, for the task that replaces the email.
     "test_comments": (
         "Email the author after the comment is committed",
-        "The receiver enqueues, after the commit",
+        "The receiver enqueues, after the commit, and never fails the request",
     ),
-    "test_workers": "Where the tasks wait: the database, or Redis",
+    "test_delivery": "The task, which sends each email once",
+    "test_task_framework": "The tasks framework's own signals",
+    "test_workers": "Faults, and what each one does",
     "test_async_receivers": "Are signals asynchronous?",
 }
 DEFAULT_SECTION = "The code that changed"

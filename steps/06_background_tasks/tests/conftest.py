@@ -46,13 +46,17 @@ def stock_of(order):
 
 # The tasks framework: in Django from 6.0, from the django-tasks backport on Django 5.2.
 try:
-    from django.tasks import TaskResultStatus
+    from django.tasks import TaskResultStatus, task_backends
     from django.tasks.signals import task_enqueued
+
+    TASKS_PACKAGE = "django.tasks"
 except ImportError:
-    from django_tasks import TaskResultStatus
+    from django_tasks import TaskResultStatus, task_backends
     from django_tasks.signals import task_enqueued
 
-__all__ = ["TaskResultStatus", "stock_of"]
+    TASKS_PACKAGE = "django_tasks"
+
+__all__ = ["TASKS_PACKAGE", "TaskResultStatus", "stock_of", "task_backends"]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ by `manage.py queue_missed_notifications`, which queues every comment still due.
 import logging
 
 import pytest
-from conftest import TaskResultStatus
+from conftest import TASKS_PACKAGE, TaskResultStatus, task_backends
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
@@ -90,7 +90,6 @@ def test_with_the_queue_down_the_comment_is_kept_and_the_failure_logged(
     ours = [r for r in caplog.records if r.name.startswith("blog")]
     assert [r.levelno for r in ours] == [logging.ERROR]
     assert f"comment {comment.pk}" in ours[0].getMessage()
-    assert "queue_missed_notifications" in ours[0].getMessage()
 
 
 def test_once_the_queue_is_back_the_missed_email_is_sent_once(
@@ -109,10 +108,8 @@ def test_once_the_queue_is_back_the_missed_email_is_sent_once(
     assert len(mailoutbox) == 1
 
 
-def test_the_sweep_leaves_recent_notified_and_addressless_comments_alone(
-    blog, enqueued, capsys, django_capture_on_commit_callbacks
-):
-    recent = Comment.objects.create(blog=blog, **VALID_COMMENT)
+def test_the_sweep_leaves_recent_notified_and_addressless_comments_alone(blog, enqueued):
+    due = Comment.objects.create(blog=blog, **VALID_COMMENT)
     already = Comment.objects.create(blog=blog, **VALID_COMMENT)
     Comment.objects.filter(pk=already.pk).update(notified_at=already.created_at)
     silent_author = User.objects.create_user("silent", email="")
@@ -121,9 +118,18 @@ def test_the_sweep_leaves_recent_notified_and_addressless_comments_alone(
     enqueued.clear()
 
     call_command("queue_missed_notifications")  # comments younger than 10 minutes wait
+    assert enqueued == []
+    call_command("queue_missed_notifications", "--older-than", "0")
+    assert [result.args for result in enqueued] == [[due.pk]]
+
+
+@pytest.mark.course_only
+def test_the_sweep_says_how_many_it_queued(blog, capsys):
+    Comment.objects.create(blog=blog, **VALID_COMMENT)
+
+    call_command("queue_missed_notifications")
     call_command("queue_missed_notifications", "--older-than", "0")
 
-    assert [result.args for result in enqueued] == [[recent.pk]]
     assert capsys.readouterr().out.splitlines() == [
         "Queued the email for 0 comment(s).",
         "Queued the email for 1 comment(s).",
@@ -131,14 +137,14 @@ def test_the_sweep_leaves_recent_notified_and_addressless_comments_alone(
 
 
 def test_the_sweep_refuses_a_negative_age():
-    with pytest.raises(CommandError, match="0 or more"):
+    with pytest.raises(CommandError):
         call_command("queue_missed_notifications", "--older-than", "-1")
 
 
-def test_the_sweep_says_when_the_queue_is_still_down(blog):
+def test_the_sweep_fails_without_a_traceback_when_the_queue_is_still_down(blog):
     Comment.objects.create(blog=blog, **VALID_COMMENT)
 
-    with redis_down, pytest.raises(CommandError, match="Run this again once the queue is back"):
+    with redis_down, pytest.raises(CommandError):  # manage.py prints its message alone
         call_command("queue_missed_notifications", "--older-than", "0")
 
 
@@ -169,3 +175,32 @@ def test_failures_are_heard_from_every_tasks_signal_module():
         was_connected = signal.disconnect(dispatch_uid="log_failed_notification")
         signal.connect(log_failed_notification, dispatch_uid="log_failed_notification")
         assert was_connected, f"log_failed_notification is not connected to {signal}"
+
+
+def backend(name):
+    """TASKS naming one of the framework's backends for tests."""
+    path = f"{TASKS_PACKAGE}.backends.{name.lower()}.{name}Backend"
+    return override_settings(TASKS={"default": {"BACKEND": path}})
+
+
+def test_with_the_immediate_backend_the_email_goes_out_at_the_commit(
+    blog, mailoutbox, django_capture_on_commit_callbacks
+):
+    with backend("Immediate"):
+        response = post_comment(blog, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert [mail.to for mail in mailoutbox] == [["writer@example.com"]]
+
+
+def test_with_the_dummy_backend_the_task_is_kept_and_nothing_runs(
+    blog, mailoutbox, django_capture_on_commit_callbacks
+):
+    with backend("Dummy"):
+        post_comment(blog, django_capture_on_commit_callbacks)
+        kept = task_backends["default"].results
+
+    assert [(result.task.name, result.args) for result in kept] == [
+        ("notify_author", [Comment.objects.get().pk])
+    ]
+    assert mailoutbox == []

@@ -131,6 +131,24 @@ def test_a_task_enqueued_inside_a_transaction_is_invisible_until_the_commit(comm
     assert count_from_another_connection(DBTaskResult) == before + 1
 
 
+def test_prune_db_task_results_deletes_finished_results_after_14_days(comment, run_worker):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    finished = notify_author.enqueue(comment.pk)
+    run_worker()
+    waiting = notify_author.enqueue(comment.pk)
+    fifteen_days_ago = timezone.now() - timedelta(days=15)
+    DBTaskResult.objects.update(enqueued_at=fifteen_days_ago)
+    DBTaskResult.objects.filter(pk=finished.id).update(finished_at=fifteen_days_ago)
+
+    call_command("prune_db_task_results", verbosity=0)
+
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)] == [waiting.id]
+
+
 def test_the_admin_lists_the_task_results(admin_client, comment):
     notify_author.enqueue(comment.pk)
 

@@ -284,6 +284,20 @@ def test_rqs_work_horse_killed_alone_fails_the_job_without_task_finished(blog, e
     assert SENT_BODY.findall(run_worker("after-the-sweep")) == ["0"]
 
 
+@pytest.mark.rq
+@pytest.mark.course_only
+def test_rq_keeps_a_finished_result_for_500_seconds(blog, enqueued):
+    import django_rq
+
+    post_comments(blog, 1)
+    [queued] = enqueued
+    run_worker("the-only-worker")
+
+    assert notify_author.get_result(queued.id).status == TaskResultStatus.SUCCESSFUL
+    seconds_left = django_rq.get_connection("default").ttl(f"rq:job:{queued.id}")
+    assert 490 <= seconds_left <= 500, "then get_result() raises TaskResultDoesNotExist"
+
+
 @pytest.mark.course_only
 def test_db_worker_under_its_reloader_abandons_the_task_when_stopped(
     blog, settings, enqueued, tmp_path
