@@ -27,12 +27,12 @@ def scratch_steps(tmp_path):
     return tmp_path
 
 
-def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20):
+def serve_until_ready(steps_dir, port, step=2, options=(), timeout=20, python=sys.executable):
     """Start `serve N`, wait for /admin/login/ to answer; return the process."""
     # COLUMNS emptied: the trace's tables are read whole, whatever width the shell exports.
     env = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir), "COLUMNS": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tutorial", "serve", str(step), "--port", str(port), *options],
+        [python, "-m", "tutorial", "serve", str(step), "--port", str(port), *options],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -105,6 +105,18 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
     )
     assert reset.returncode == 0
     assert not database.exists()
+
+
+def test_ctrl_c_stops_the_server_quietly_when_started_outside_the_venv(scratch_steps):
+    """As `make step-2` runs it: python3 outside .venv runs itself again inside it."""
+    outside_the_venv = sys._base_executable  # the interpreter .venv was made from
+    assert outside_the_venv != sys.executable
+
+    process = serve_until_ready(scratch_steps, free_port(), python=outside_the_venv)
+    output = stop(process)
+
+    assert "Traceback" not in output
+    assert "KeyboardInterrupt" not in output
 
 
 def status_of(url):

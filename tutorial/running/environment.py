@@ -119,4 +119,10 @@ def ensure_venv(quiet=False):
 def rerun_in_venv(argv):
     """Run ``python -m tutorial ARGV`` again with the venv's interpreter; return its exit code."""
     ensure_venv(quiet=True)
-    return subprocess.call([str(DEFAULT.python), "-m", "tutorial", *argv], cwd=REPO_ROOT)
+    child = subprocess.Popen([str(DEFAULT.python), "-m", "tutorial", *argv], cwd=REPO_ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            # The terminal sent Ctrl-C to the child too: it decides how to stop, quietly.
+            continue
