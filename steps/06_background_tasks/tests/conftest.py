@@ -67,9 +67,19 @@ def enqueued():
     def record(sender, task_result, **kwargs):
         results.append(task_result)
 
-    task_enqueued.connect(record)
+    # On Django 6, django-tasks-rq still sends the backport's signals: hear both.
+    signals = {task_enqueued}
+    try:
+        from django_tasks.signals import task_enqueued as backport_task_enqueued
+    except ImportError:
+        pass
+    else:
+        signals.add(backport_task_enqueued)
+    for signal in signals:
+        signal.connect(record)
     yield results
-    task_enqueued.disconnect(record)
+    for signal in signals:
+        signal.disconnect(record)
 
 
 @pytest.fixture(autouse=True)
