@@ -22,6 +22,28 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+class FailingEmailBackend:
+    """A mail backend whose server is down."""
+
+    def __init__(self, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server unreachable")
+
+
+# settings.EMAIL_BACKEND = MAIL_SERVER_DOWN: every email from then on fails.
+MAIL_SERVER_DOWN = f"{__name__}.FailingEmailBackend"
+
+
+@pytest.fixture
+def blog(django_user_model):
+    from blog.models import Blog
+
+    author = django_user_model.objects.create_user("writer", email="writer@example.com")
+    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
+
+
 @pytest.fixture
 def make_order():
     """Create an order for a new product with the given stock."""
@@ -56,7 +78,7 @@ except ImportError:
 
     TASKS_PACKAGE = "django_tasks"
 
-__all__ = ["TASKS_PACKAGE", "TaskResultStatus", "stock_of", "task_backends"]
+__all__ = ["MAIL_SERVER_DOWN", "TASKS_PACKAGE", "TaskResultStatus", "stock_of", "task_backends"]
 
 
 @pytest.fixture

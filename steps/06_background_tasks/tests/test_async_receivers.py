@@ -11,17 +11,11 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.test import AsyncClient
 
-from blog.models import Blog, Comment
+from blog.models import Comment
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 VALID_COMMENT = {"name": "Ada", "email": "ada@example.com", "body": "92 degrees for light roasts."}
-
-
-@pytest.fixture
-def blog():
-    author = User.objects.create_user("writer", email="writer@example.com")
-    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
 
 
 def test_asend_runs_a_sync_receiver_in_a_thread_and_waits_for_it():

@@ -7,7 +7,7 @@ import sys
 
 import django
 import pytest
-from conftest import TaskResultStatus
+from conftest import MAIL_SERVER_DOWN, TaskResultStatus
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.test import Client
 
-from blog.models import Blog, Comment
+from blog.models import Comment
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -24,22 +24,6 @@ VALID_COMMENT = {
     "email": "ada@example.com",
     "body": "92 degrees for light roasts.",
 }
-
-
-class FailingEmailBackend:
-    """A mail backend whose server is down."""
-
-    def __init__(self, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("mail server unreachable")
-
-
-@pytest.fixture
-def blog():
-    author = User.objects.create_user("writer", email="writer@example.com")
-    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
 
 
 def test_blog_list_shows_the_posts(client, blog):
@@ -150,7 +134,7 @@ def test_a_mail_failure_fails_the_task_is_logged_and_the_comment_kept(
     django_capture_on_commit_callbacks,
 ):
     """The task's result records the error; a task_finished receiver logs it with the comment."""
-    settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
+    settings.EMAIL_BACKEND = MAIL_SERVER_DOWN
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/blog/{blog.pk}/", VALID_COMMENT)
 

@@ -9,7 +9,7 @@ by `manage.py queue_missed_notifications`, which queues every comment still due.
 import logging
 
 import pytest
-from conftest import TASKS_PACKAGE, TaskResultStatus, task_backends
+from conftest import MAIL_SERVER_DOWN, TASKS_PACKAGE, TaskResultStatus, task_backends
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
@@ -25,20 +25,6 @@ redis_down = override_settings(
     TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
     RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:9/0"}},
 )
-
-
-class FailingEmailBackend:
-    def __init__(self, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("mail server unreachable")
-
-
-@pytest.fixture
-def blog():
-    author = User.objects.create_user("writer", email="writer@example.com")
-    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
 
 
 def post_comment(blog, capture):
@@ -62,7 +48,7 @@ def test_a_task_run_twice_sends_one_email(blog, mailoutbox, run_worker):
 
 def test_a_failed_email_is_sent_by_the_next_run(blog, settings, mailoutbox, run_worker):
     comment = Comment.objects.create(blog=blog, **VALID_COMMENT)
-    settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
+    settings.EMAIL_BACKEND = MAIL_SERVER_DOWN
     notify_author.enqueue(comment.pk)
     run_worker()
     comment.refresh_from_db()
@@ -152,7 +138,7 @@ def test_a_failed_task_enqueued_by_keyword_is_logged_with_its_comment(
     blog, settings, caplog, run_worker
 ):
     comment = Comment.objects.create(blog=blog, **VALID_COMMENT)
-    settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
+    settings.EMAIL_BACKEND = MAIL_SERVER_DOWN
     result = notify_author.enqueue(comment_id=comment.pk)
 
     with caplog.at_level(logging.ERROR):

@@ -9,25 +9,17 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import TaskResultStatus
+from conftest import MAIL_SERVER_DOWN, TaskResultStatus
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from blog.models import Blog, Comment
+from blog.models import Comment
 from blog.tasks import notify_author, task_enqueued, task_finished, task_started
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-
-class FailingEmailBackend:
-    def __init__(self, **kwargs):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("mail server unreachable")
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +28,7 @@ def database_backend(settings):
 
 
 @pytest.fixture
-def comment():
-    author = User.objects.create_user("writer", email="writer@example.com")
-    blog = Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
+def comment(blog):
     return Comment.objects.create(blog=blog, name="Ada", email="a@example.com", body="Nice.")
 
 
@@ -64,7 +54,7 @@ def test_db_worker_sends_starts_and_successes_with_the_backend_instance(
 ):
     notify_author.enqueue(comment.pk)
     run_worker()
-    settings.EMAIL_BACKEND = f"{__name__}.FailingEmailBackend"
+    settings.EMAIL_BACKEND = MAIL_SERVER_DOWN
     Comment.objects.filter(pk=comment.pk).update(notified_at=None)
     notify_author.enqueue(comment.pk)
     run_worker()

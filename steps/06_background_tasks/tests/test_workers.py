@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from blog.models import Blog, Comment
+from blog.models import Comment
 from blog.tasks import notify_author
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,12 +45,6 @@ class EmailBackend(BaseEmailBackend):
         print("sent", flush=True)
         return len(messages)
 """
-
-
-@pytest.fixture
-def blog():
-    author = User.objects.create_user("writer", email="writer@example.com")
-    return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
 
 
 def uses_rq():
