@@ -42,6 +42,8 @@ class EmailBackend(BaseEmailBackend):
     def send_messages(self, messages):
         print("sending now", flush=True)
         time.sleep(float(os.environ.get("SLOW_MAIL_SECONDS", "60")))
+        for message in messages:
+            print(message.body)
         print("sent", flush=True)
         return len(messages)
 """
@@ -157,7 +159,7 @@ def test_comments_wait_without_a_worker_and_are_sent_when_one_starts(blog, enque
 
 
 @pytest.mark.course_only
-def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued):
+def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued, tmp_path):
     for number in range(200):
         Comment.objects.create(
             blog=blog,
@@ -167,8 +169,13 @@ def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued):
         )
     assert len(enqueued) == 200
 
+    # 10 ms per email: long enough that a worker that starts a second late still gets work.
+    mail = slow_mail(tmp_path, seconds=0.01)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = list(pool.map(run_worker, ["worker-one", "worker-two"]))
+        runs = pool.map(lambda name: run_worker_with(name, **mail), ["worker-one", "worker-two"])
+        returncodes, outputs = zip(*runs, strict=True)
+
+    assert returncodes == (0, 0), outputs
 
     sent = [int(number) for output in outputs for number in SENT_BODY.findall(output)]
     assert sorted(sent) == list(range(200)), "each comment's mail exactly once"
@@ -176,11 +183,18 @@ def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued):
     assert statuses(enqueued) == {TaskResultStatus.SUCCESSFUL}
 
 
-def start_slow_worker(worker_id, tmp_path, seconds=60, **environment):
-    """A worker whose mail backend prints "sending now", then takes its time."""
+def slow_mail(tmp_path, seconds):
+    """A worker's environment for a mail backend that prints "sending now", then takes its time."""
     (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
-    slow = {"DJANGO_EMAIL_BACKEND": "slow_mail.EmailBackend", "SLOW_MAIL_SECONDS": str(seconds)}
-    return start_worker(worker_id, PYTHONPATH=str(tmp_path), **slow, **environment)
+    return {
+        "DJANGO_EMAIL_BACKEND": "slow_mail.EmailBackend",
+        "SLOW_MAIL_SECONDS": str(seconds),
+        "PYTHONPATH": str(tmp_path),
+    }
+
+
+def start_slow_worker(worker_id, tmp_path, seconds=60, **environment):
+    return start_worker(worker_id, **slow_mail(tmp_path, seconds), **environment)
 
 
 def work_horse_of(worker):
@@ -300,12 +314,8 @@ def test_db_worker_under_its_reloader_abandons_the_task_when_stopped(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     post_comments(blog, 1)
     [queued] = enqueued
-    (tmp_path / "slow_mail.py").write_text(SLOW_MAIL_BACKEND)
-    environment = worker_environment(
-        DJANGO_EMAIL_BACKEND="slow_mail.EmailBackend", SLOW_MAIL_SECONDS="1"
-    )
+    environment = worker_environment(**slow_mail(tmp_path, seconds=1))
     environment.pop("REDIS_URL", None)
-    environment["PYTHONPATH"] = str(tmp_path)
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--worker-id", "reloaded"],
         cwd=settings.BASE_DIR,
