@@ -24,8 +24,8 @@ test-step-%: ## run step N's tests only, e.g. make test-step-3
 reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 	@$(TUTORIAL) reset $*
 
-check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1]
-	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres)
+check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1] [WATCH=1]
+	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres) $(if $(WATCH),--watch)
 
 start: ## copy step N-1's project to build step N yourself: make start STEP=3 PROJECT=../try3
 	@$(TUTORIAL) start $(STEP) $(PROJECT)

@@ -117,6 +117,11 @@ def register(subparsers):
         help="run on a throwaway PostgreSQL server; your settings must read DATABASE_URL",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again each time a file in your project changes, until Ctrl-C",
+    )
+    parser.add_argument(
         "--course",
         action="store_true",
         help="the course's own run (make test): every test but the browser ones, pytest's "
@@ -134,6 +139,16 @@ def register(subparsers):
 
 def run_check(args):
     step = get_step(args.step)
+    if args.watch:
+        if args.course or args.postgres:
+            print(
+                "error: --watch runs alone, on SQLite: leave out --course and --postgres",
+                file=sys.stderr,
+            )
+            return 2
+        from tutorial.check.watch import watch_check
+
+        return watch_check(step, args.project, args.settings)
     # The course's own run also has the tests that pin details (course_only, article).
     markers = "not browser and not rq" if args.course else LEFT_OUT
     try:

@@ -105,6 +105,7 @@ def checked_step_suite(step, pytest_args=()):
 SLOW_REPOSITORY_TESTS = {
     "repository tests/ (notebooks)": ["tests/test_notebooks.py"],
     "repository tests/ (check)": ["tests/test_check.py"],
+    "repository tests/ (check --watch)": ["tests/test_check_watch.py"],
     "repository tests/ (tours)": ["tests/test_tours.py"],
     "repository tests/ (servers)": ["tests/test_serve.py"],
     "repository tests/ (bench)": ["tests/test_bench.py"],

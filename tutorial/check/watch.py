@@ -1,0 +1,94 @@
+"""``check N PATH --watch``: check once, then again each time the learner saves a file.
+
+watchfiles waits for the changes (with the operating system's notifications, not by
+polling) and waits until saving has settled before it answers. Each run prints a
+compact summary: how many behaviours pass, the first failure in full, and the README
+section to reread.
+"""
+
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from watchfiles import DefaultFilter, watch
+
+from tutorial.check.command import (
+    LEFT_OUT,
+    CheckError,
+    behaviours,
+    check_project,
+    choose_settings,
+    find_project,
+    print_failure,
+)
+
+
+class ProjectFilter(DefaultFilter):
+    """What a learner edits: not bytecode, editor swap files or the database."""
+
+    ignore_entity_patterns = (
+        *DefaultFilter.ignore_entity_patterns,
+        r"^db\.sqlite3(-journal|-wal|-shm)?$",
+    )
+
+
+def watch_check(step, project_path, settings=None):
+    """Check, then wait for a change and check again, until Ctrl-C; return 0."""
+    folder = Path(project_path).resolve()
+    if not folder.is_dir():
+        print(f"error: {project_path} is not a folder: nothing to watch", file=sys.stderr)
+        return 2
+    # watchfiles says "KeyboardInterrupt caught" on Ctrl-C; "Stopped watching." says it here.
+    logging.getLogger("watchfiles.main").setLevel(logging.ERROR)
+    try:
+        # The watcher starts first and yields after half a second of quiet: the first
+        # check runs then, so that a file saved during any check is never missed.
+        checked = False
+        for changes in watch(
+            folder,
+            watch_filter=ProjectFilter(),
+            raise_interrupt=False,
+            yield_on_timeout=True,
+            rust_timeout=500,
+        ):
+            if checked and not changes:
+                continue
+            if changes:
+                print(f"\n[{datetime.now():%H:%M:%S}] changed: {changed_names(changes, folder)}")
+            check_and_summarise(step, folder, settings)
+            checked = True
+    except KeyboardInterrupt:  # Ctrl-C in the middle of a run: pytest stops with it
+        pass
+    print("\nStopped watching.")
+    return 0
+
+
+def check_and_summarise(step, project_path, settings):
+    try:
+        project = find_project(project_path)
+        settings_module = choose_settings(project, settings)
+        records, _output = check_project(step, project, settings_module, None, LEFT_OUT)
+    except CheckError as error:
+        print(f"error: {error}")
+        print("Watching for changes; Ctrl-C to stop.")
+        return
+    results = behaviours(records)
+    passed = [behaviour for behaviour in results if behaviour.passed]
+    failed = [behaviour for behaviour in results if not behaviour.passed]
+    print(f"{len(passed)}/{len(results)} behaviours pass in step {step.number} ({step}).")
+    if failed:
+        print(f"  FAIL  {failed[0].describe()}")
+        print_failure(step, failed[0])
+        if len(failed) > 1:
+            print(f"  ... and {len(failed) - 1} more")
+    else:
+        print("All of them: your project behaves like the step.")
+    print("Watching for changes; Ctrl-C to stop.")
+
+
+def changed_names(changes, folder):
+    """The files changed, leaving out an editor's temporary files, already gone again."""
+    paths = {Path(path) for _change, path in changes}
+    shown = {path for path in paths if path.exists()} or paths
+    return ", ".join(sorted(str(path.relative_to(folder)) for path in shown))
