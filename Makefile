@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check start branches notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser
+.PHONY: help setup test check start branches notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser screenshots
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -12,8 +12,8 @@ help: ## list the targets
 setup: ## create .venv with the pinned requirements (done for you by every target)
 	@$(TUTORIAL) setup
 
-step-%: ## serve step N on 127.0.0.1:8000 (PORT=8001 to move; ASGI=1 with uvicorn; TRACE=1 prints signals)
-	@$(TUTORIAL) serve $* --port $(PORT) $(if $(ASGI),--asgi) $(if $(TRACE),--trace)
+step-%: ## serve step N on 127.0.0.1:8000 (PORT=8001; ASGI=1 uvicorn; TRACE=1 prints signals; TOOLBAR=1)
+	@$(TUTORIAL) serve $* --port $(PORT) $(if $(ASGI),--asgi) $(if $(TRACE),--trace) $(if $(TOOLBAR),--toolbar)
 
 test: ## run every step's tests, one pytest process each, plus tests/
 	@$(TUTORIAL) test
@@ -45,8 +45,11 @@ test-redis: ## run step 06's task tests with RQ workers on a throwaway Redis ser
 test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
 	@$(TUTORIAL) test-matrix
 
-test-browser: ## click through the pages in headless Chromium (steps 3-6)
+test-browser: ## click through the pages in headless Chromium (steps 3-6, and the toolbar panel)
 	@$(TUTORIAL) test-browser
+
+screenshots: ## take the README's screenshots again, in headless Chromium (docs/images)
+	@$(TUTORIAL) test-browser --screenshots
 
 bench: ## measure what signals cost; prints a table and writes bench/results/latest.md
 	@$(TUTORIAL) bench

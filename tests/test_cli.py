@@ -28,6 +28,22 @@ def test_unknown_step_is_a_one_line_error(command, bad_step):
     assert result.stderr == f"error: there is no step {bad_step!r}; valid steps are {valid}\n"
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--toolbar", "--asgi"], "error: --toolbar works with runserver; leave out --asgi\n"),
+        (["--trace", "--asgi"], "error: --trace works with runserver; leave out --asgi\n"),
+        (["--trace", "--toolbar"], "error: --trace and --toolbar each record the signals"),
+    ],
+)
+def test_serve_refuses_options_that_cannot_go_together(options, message):
+    result = run_tutorial("serve", "3", *options)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+
+
 def test_reset_deletes_only_that_steps_database(tmp_path):
     for name in ["01_setup", "02_models"]:
         (tmp_path / name).mkdir()

@@ -3,6 +3,7 @@
 import http.cookiejar
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -317,3 +318,96 @@ def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
     assert "orders.signals.order_confirmed" in after_the_post
     assert "→ products.signals.update_quantity_on_order_confirmation" in after_the_post
     assert "post_init" not in output, "the noisy signals are left out"
+
+
+# The toolbar's "Signals sent" panel, in headless Chromium: make test-browser runs these.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and quiet: no connections to update or sync services.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# `make screenshots` sets it to docs/images, where the README's picture is kept.
+SCREENSHOTS = os.environ.get("TUTORIAL_SCREENSHOTS")
+
+
+@pytest.fixture
+def browser_page():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium.new_page(viewport={"width": 1280, "height": 800})
+        chromium.close()
+
+
+def signals_sent_by_the_post(page):
+    """The toolbar's history panel, switched to the POST, then the "Signals sent" panel."""
+    from playwright.sync_api import expect
+
+    page.click("#djDebugPanelList a.HistoryPanel")
+    page.wait_for_load_state("networkidle")  # the panel loads, then refreshes its rows
+    post = page.locator("#HistoryPanel tbody tr", has_text="POST").first
+    switch = post.get_by_role("button", name="Switch")
+    post_id = switch.get_attribute("data-request-id")
+    switch.click()
+    expect(page.locator("#djDebug")).to_have_attribute("data-request-id", post_id, timeout=15000)
+    page.click("#djDebugPanelList a.SignalsSentPanel")
+    panel = page.locator("#SignalsSentPanel")
+    panel.locator("table").wait_for()
+    return panel
+
+
+@pytest.mark.browser
+def test_the_signals_sent_panel_shows_a_confirmations_signals(tmp_path, browser_page):
+    copy_of_step(3, tmp_path)
+    port = free_port()
+    process = serve_until_ready(tmp_path, port, step=3, options=["--toolbar"])
+    try:
+        browser_page.goto(f"http://127.0.0.1:{port}/orders/")
+        browser_page.get_by_role("button", name="Confirm").first.click()
+        browser_page.get_by_text("confirmed successfully").wait_for()
+        panel = signals_sent_by_the_post(browser_page)
+        shown = panel.inner_text()
+        if SCREENSHOTS:
+            browser_page.screenshot(path=Path(SCREENSHOTS) / "signals-sent-panel.png")
+    finally:
+        stop(process)
+
+    assert "orders.signals.order_confirmed" in shown
+    assert "products.signals.update_quantity_on_order_confirmation" in shown
+    assert "products/signals.py:" in shown, "the receiver's file and line"
+    assert " ms" in shown, "the time it took"
+    assert "request_started" not in shown, "sent before the first middleware"
+
+
+@pytest.mark.browser
+def test_the_signals_sent_panel_shows_the_task_a_comment_enqueued(tmp_path, browser_page):
+    copy_of_step(6, tmp_path)
+    port = free_port()
+    process = serve_until_ready(tmp_path, port, step=6, options=["--toolbar"])
+    try:
+        browser_page.goto(f"http://127.0.0.1:{port}/blog/1/")
+        form = browser_page.locator("#comment-form")
+        form.locator("[name=name]").fill("Ada")
+        form.locator("[name=email]").fill("ada@example.com")
+        form.locator("[name=body]").fill("Lovely kettle.")
+        form.get_by_role("button", name="Post comment").click()
+        browser_page.get_by_text("Thank you").wait_for()
+        shown = signals_sent_by_the_post(browser_page).inner_text()
+    finally:
+        stop(process)
+
+    assert "django.db.models.signals.post_save" in shown
+    assert "blog.signals.send_comment_notification" in shown
+    assert "task_enqueued" in shown, "sent on commit, inside the request"
+    assert "Tasks enqueued" in shown

@@ -26,8 +26,13 @@ BUILTIN_SIGNAL_MODULES = [
 
 
 def project_root():
-    """The folder that holds manage.py: the parent of the settings module's package."""
-    settings_name = os.environ["DJANGO_SETTINGS_MODULE"]
+    """The folder that holds manage.py: the parent of the settings module's package.
+
+    Under the toolbar's settings, which wrap the step's, the step's own settings module.
+    """
+    from django.conf import settings
+
+    settings_name = getattr(settings, "STEP_SETTINGS_MODULE", os.environ["DJANGO_SETTINGS_MODULE"])
     settings_file = Path(importlib.import_module(settings_name).__file__).resolve()
     package_depth = settings_name.count(".") + (settings_file.name == "__init__.py")
     return settings_file.parents[package_depth]
@@ -42,14 +47,19 @@ def all_signals():
     names = {}
     for module in builtin_modules():
         for attribute, value in vars(module).items():
-            if isinstance(value, Signal):
+            if is_signal(value):
                 names.setdefault(value, f"{module.__name__}.{attribute}")
     for module in [*project_modules(), *other_installed_modules()]:
         for attribute, value in vars(module).items():
-            if isinstance(value, Signal) and value not in names:
+            if is_signal(value) and value not in names:
                 if attribute in signals_created_in(module):
                     names[value] = f"{module.__name__}.{attribute}"
     return names
+
+
+def is_signal(value):
+    """Without touching the value: isinstance() would evaluate a lazy object (GEOS, say)."""
+    return issubclass(type(value), Signal)
 
 
 def builtin_modules():

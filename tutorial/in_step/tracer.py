@@ -11,11 +11,19 @@ import contextvars
 import functools
 import inspect
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.dispatch import Signal
 
-from tutorial.in_step.naming import all_signals, callable_name, sender_name, short_repr, signal_name
+from tutorial.in_step.naming import (
+    all_signals,
+    callable_name,
+    sender_name,
+    short_repr,
+    signal_name,
+    source_location,
+)
 from tutorial.in_step.signals_compat import LIVE_RECEIVERS_METHOD
 from tutorial.in_step.tables import html_table, text_table
 
@@ -36,6 +44,8 @@ class ReceiverCall:
     receiver: str
     outcome: str  # "returned" or "raised"
     value: str
+    location: str = ""  # path:line of the receiver's definition
+    milliseconds: float = 0.0
 
 
 @dataclass
@@ -196,19 +206,29 @@ def _watching_receivers(original):
     return live_receivers
 
 
-def _note(event, receiver, outcome, value):
-    event.calls.append(ReceiverCall(callable_name(receiver), outcome, short_repr(value)))
+def _note(event, receiver, outcome, value, started):
+    milliseconds = (time.perf_counter() - started) * 1000
+    event.calls.append(
+        ReceiverCall(
+            callable_name(receiver),
+            outcome,
+            short_repr(value),
+            source_location(receiver),
+            milliseconds,
+        )
+    )
 
 
 def _watch(receiver, event):
     @functools.wraps(receiver)
     def watched(*args, **kwargs):
+        started = time.perf_counter()
         try:
             value = receiver(*args, **kwargs)
         except Exception as error:
-            _note(event, receiver, "raised", error)
+            _note(event, receiver, "raised", error, started)
             raise
-        _note(event, receiver, "returned", value)
+        _note(event, receiver, "returned", value, started)
         return value
 
     return watched
@@ -217,12 +237,13 @@ def _watch(receiver, event):
 def _watch_async(receiver, event):
     @functools.wraps(receiver)
     async def watched(*args, **kwargs):
+        started = time.perf_counter()
         try:
             value = await receiver(*args, **kwargs)
         except Exception as error:
-            _note(event, receiver, "raised", error)
+            _note(event, receiver, "raised", error, started)
             raise
-        _note(event, receiver, "returned", value)
+        _note(event, receiver, "returned", value, started)
         return value
 
     return watched

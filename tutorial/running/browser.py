@@ -8,16 +8,23 @@ import os
 import shutil
 import sys
 
-from tutorial.course.steps import all_steps
-from tutorial.running.suites import run_test_suites, step_suite
+from tutorial.course.steps import REPO_ROOT, all_steps
+from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 NOT_RUN = 3
+# The README's picture of the toolbar's "Signals sent" panel, which the browser tests take.
+SCREENSHOTS = REPO_ROOT / "docs" / "images"
 
 
 def register(subparsers):
     parser = subparsers.add_parser(
         "test-browser", help="run the pages' browser tests in headless Chromium (steps 3-6)"
+    )
+    parser.add_argument(
+        "--screenshots",
+        action="store_true",
+        help=f"save the README's screenshots in {SCREENSHOTS.relative_to(REPO_ROOT)}",
     )
     parser.set_defaults(run=test_browser)
 
@@ -34,5 +41,11 @@ def test_browser(args):
     suites = [step_suite(step, ["-m", "browser", "-rs"]) for step in steps]
     for suite in suites:
         suite.label += " in Chromium"
+    # The toolbar's panel on served steps; with --screenshots, pictures for the README.
+    screenshots = {"TUTORIAL_SCREENSHOTS": str(SCREENSHOTS)} if args.screenshots else {}
+    suites.append(
+        Suite("repository tests/ in Chromium", REPO_ROOT, ["tests", "-m", "browser"], screenshots)
+    )
+    for suite in suites:
         suite.fail_on_skip = True
     return run_test_suites(suites)

@@ -72,6 +72,11 @@ def register(subparsers):
     parser.add_argument(
         "--trace", action="store_true", help="print the signals each request sends (runserver)"
     )
+    parser.add_argument(
+        "--toolbar",
+        action="store_true",
+        help="add django-debug-toolbar, with a 'Signals sent' panel (runserver)",
+    )
     parser.set_defaults(run=serve)
 
     parser = add("test", help="run every step's tests (or step N's), each in its own pytest")
@@ -138,8 +143,12 @@ def step_environment(step):
 
 def serve(args):
     step = get_step(args.step)
-    if args.trace and args.asgi:
-        print("error: --trace works with runserver; leave out --asgi (ASGI=1)", file=sys.stderr)
+    for option in ("trace", "toolbar"):
+        if getattr(args, option) and args.asgi:
+            print(f"error: --{option} works with runserver; leave out --asgi", file=sys.stderr)
+            return 2
+    if args.trace and args.toolbar:
+        print("error: --trace and --toolbar each record the signals: choose one", file=sys.stderr)
         return 2
     # Links in step 5's emails point at the port actually served.
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
@@ -150,13 +159,15 @@ def serve(args):
     server_name = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
     if args.trace:
         server_name += ", printing each request's signals"
+    if args.toolbar:
+        server_name += ", with django-debug-toolbar and its 'Signals sent' panel"
     print(f"\nStep {step.number} ({step}) on http://127.0.0.1:{args.port}/ ({server_name})")
     for hint in SERVE_HINTS.get(step.number, []):
         print(f"  open http://127.0.0.1:{args.port}{hint}")
     if args.asgi:
         print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
-    server = [sys.executable, *server_command(args.asgi, args.port, args.trace)]
+    server = [sys.executable, *server_command(args.asgi, args.port, args.trace, args.toolbar)]
     worker = worker_command(step)
     if worker:
         commands = {"web": server, "worker": [sys.executable, *worker]}
@@ -167,15 +178,19 @@ def serve(args):
         return 0
 
 
-def server_command(asgi, port, trace=False):
-    """runserver (WSGI), traced or not, or uvicorn serving the project's ASGI application."""
+def server_command(asgi, port, trace=False, toolbar=False):
+    """runserver (WSGI), traced, with the toolbar or plain, or uvicorn serving ASGI."""
     if asgi:
         application = "my_shop.asgi:application"
         return ["-m", "uvicorn", application, "--host", "127.0.0.1", "--port", str(port)]
     if trace:
         # The tooling wraps the step's application; the step itself stays as it is.
         return ["-m", "tutorial.in_step.traced_server", "runserver", f"127.0.0.1:{port}"]
-    return ["manage.py", "runserver", f"127.0.0.1:{port}"]
+    runserver = ["manage.py", "runserver", f"127.0.0.1:{port}"]
+    if toolbar:
+        # The step's settings, with the toolbar added around them by the tooling.
+        return [*runserver, "--settings", "tutorial.in_step.toolbar_settings"]
+    return runserver
 
 
 def test(args):
