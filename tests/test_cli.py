@@ -1,8 +1,11 @@
 """The course CLI, through its public surface: `python -m tutorial ...`."""
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -132,6 +135,42 @@ def test_the_summary_names_the_slowest_suites_and_tests(capsys):
         "tests/test_c.py::test_mid",
         "tests/test_a.py::test_quick",
     ]
+
+
+SLEEPING_SUITES = """
+import sys
+from tutorial.running.suites import Suite, run_test_suites
+
+sleep = ("-c", "import time; time.sleep(60)")
+suites = [Suite(f"sleeper {n}", ".", [], runner=sleep) for n in range(6)]
+print("started", flush=True)
+sys.exit(run_test_suites(suites, workers=2))
+"""
+
+
+def test_ctrl_c_stops_the_suites_at_once_and_quietly():
+    """The two running get the terminal's Ctrl-C; the four waiting never start."""
+    runner = subprocess.Popen(
+        [sys.executable, "-c", SLEEPING_SUITES],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert runner.stdout.readline() == "started\n"
+    time.sleep(1)  # the first two sleepers are running
+    started = time.monotonic()
+    os.killpg(runner.pid, signal.SIGINT)  # as a terminal does: the whole group
+    try:
+        output, _ = runner.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(runner.pid, signal.SIGKILL)
+        pytest.fail("Ctrl-C did not stop the suites within 30 s")
+
+    assert time.monotonic() - started < 10, "the waiting suites ran anyway"
+    assert runner.returncode == 130
+    assert output.strip() == "Interrupted: the suites still waiting were not run."
 
 
 def test_suites_start_longest_first_by_their_last_run():

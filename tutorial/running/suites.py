@@ -192,11 +192,17 @@ def run_test_suites(suites, workers=None):
         scheduled = longest_first(suites, read_suite_seconds())
         futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}
         results = []
-        for suite in suites:
-            result = futures[id(suite)].result()
-            print(f"\n===== {suite.label} =====", flush=True)
-            print(result.output.rstrip(), flush=True)
-            results.append(result)
+        try:
+            for suite in suites:
+                result = futures[id(suite)].result()
+                print(f"\n===== {suite.label} =====", flush=True)
+                print(result.output.rstrip(), flush=True)
+                results.append(result)
+        except KeyboardInterrupt:
+            # The suites running got the terminal's Ctrl-C too; the waiting ones never start.
+            pool.shutdown(cancel_futures=True)
+            print("\nInterrupted: the suites still waiting were not run.", file=sys.stderr)
+            return 130
     print_summary(results, time.perf_counter() - started)
     write_suite_seconds(results)
     forget_bytecode_of_removed_folders()
