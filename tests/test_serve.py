@@ -2,7 +2,9 @@
 
 import http.cookiejar
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import sqlite3
@@ -108,16 +110,59 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
     assert not database.exists()
 
 
-def test_ctrl_c_stops_the_server_quietly_when_started_outside_the_venv(scratch_steps):
-    """As `make step-2` runs it: python3 outside .venv runs itself again inside it."""
-    outside_the_venv = sys._base_executable  # the interpreter .venv was made from
-    assert outside_the_venv != sys.executable
+def run_make_on_a_terminal(target, steps_dir, ready_text, timeout=60):
+    """`make TARGET` in the foreground of a pseudo-terminal, stopped with Ctrl-C once it
+    prints ready_text; returns what it printed, its exit status and what it had started.
 
-    process = serve_until_ready(scratch_steps, free_port(), python=outside_the_venv)
-    output = stop(process)
+    The interrupt character goes through the terminal, which sends SIGINT to its
+    foreground process group, as a learner's Ctrl-C does.
+    """
+    environment = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir), "COLUMNS": ""}
+    environment["BROWSER"] = "true"  # JupyterLab opens no browser: `true` does nothing
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: a session of its own, the terminal in the foreground
+        os.chdir(REPO_ROOT)
+        os.execvpe("make", ["make", *target], environment)
+    output, deadline = "", time.monotonic() + timeout
+    started = []
+    try:
+        while ready_text not in output and time.monotonic() < deadline:
+            if select.select([terminal], [], [], 1)[0]:
+                output += os.read(terminal, 4096).decode(errors="replace")
+        assert ready_text in output, output
+        started = all_descendants(pid)
+        os.write(terminal, b"\x03")  # Ctrl-C
+        while time.monotonic() < deadline:
+            if not select.select([terminal], [], [], 1)[0]:
+                continue
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the terminal closed: make has exited
+                break
+            if not chunk:
+                break
+            output += chunk.decode(errors="replace")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    return output, os.waitstatus_to_exitcode(status), started
+
+
+@pytest.mark.parametrize("target", ["step-3", "step-6", "lab"])
+def test_ctrl_c_on_a_terminal_stops_make_quietly(tmp_path, target):
+    if target.startswith("step-"):
+        copy_of_step(int(target[-1]), tmp_path)
+        arguments, ready_text = [target, f"PORT={free_port()}"], "Quit the server with CONTROL-C."
+    else:
+        arguments, ready_text = [target], "Use Control-C to stop this server"
+
+    output, _status, started = run_make_on_a_terminal(arguments, tmp_path, ready_text)
 
     assert "Traceback" not in output
     assert "KeyboardInterrupt" not in output
+    assert "make: ***" not in output, "make shows no error"
+    time.sleep(0.5)
+    assert [pid for pid in started if is_running(pid)] == [], output
 
 
 def status_of(url):

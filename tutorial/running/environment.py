@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutorial.course.steps import REPO_ROOT
+from tutorial.running.processes import wait_through_ctrl_c
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,5 @@ def rerun_in_venv(argv):
     """Run ``python -m tutorial ARGV`` again with the venv's interpreter; return its exit code."""
     ensure_venv(quiet=True)
     child = subprocess.Popen([str(DEFAULT.python), "-m", "tutorial", *argv], cwd=REPO_ROOT)
-    while True:
-        try:
-            return child.wait()
-        except KeyboardInterrupt:
-            # The terminal sent Ctrl-C to the child too: it decides how to stop, quietly.
-            continue
+    returncode, _interrupted = wait_through_ctrl_c(child)
+    return returncode

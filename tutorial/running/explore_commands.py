@@ -6,6 +6,7 @@ import sys
 
 from tutorial.course.steps import NOTEBOOKS_DIR, get_step
 from tutorial.in_step.project import run_in_step
+from tutorial.running.processes import wait_through_ctrl_c
 
 
 def register(subparsers):
@@ -62,8 +63,17 @@ def execute_notebooks(args):
 
 
 def lab(args):
-    command = [sys.executable, "-m", "jupyter", "lab", str(NOTEBOOKS_DIR)]
+    # One Ctrl-C stops it, without Jupyter's "Shut down this Jupyter server?" question.
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        str(NOTEBOOKS_DIR),
+        "--ServerApp.answer_yes=True",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Containers often run as root, where JupyterLab refuses to start without it.
         command.append("--allow-root")
-    return subprocess.call(command)
+    returncode, interrupted = wait_through_ctrl_c(subprocess.Popen(command))
+    return 0 if interrupted else returncode

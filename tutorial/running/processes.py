@@ -1,5 +1,6 @@
-"""Helpers for the servers the course starts: a free port, a wait until one answers, and
-their output read line by line without waiting for them to end."""
+"""Helpers for the servers the course starts: a free port, a wait until one answers,
+their output read line by line without waiting for them to end, and a wait for a child
+that handles Ctrl-C itself."""
 
 import socket
 import threading
@@ -50,3 +51,16 @@ def read_until(process, text, timeout=30):
     if not found.is_set():
         raise TimeoutError(f"never printed {text!r} within {timeout} s:\n{''.join(seen)}")
     return "".join(seen)
+
+
+def wait_through_ctrl_c(process):
+    """Wait for a child that gets the terminal's Ctrl-C too; it decides how to stop.
+
+    Returns its exit status, and whether Ctrl-C was pressed while waiting.
+    """
+    interrupted = False
+    while True:
+        try:
+            return process.wait(), interrupted
+        except KeyboardInterrupt:
+            interrupted = True
