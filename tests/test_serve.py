@@ -148,13 +148,26 @@ def run_make_on_a_terminal(target, steps_dir, ready_text, timeout=60):
     return output, os.waitstatus_to_exitcode(status), started
 
 
-@pytest.mark.parametrize("target", ["step-3", "step-6", "lab"])
-def test_ctrl_c_on_a_terminal_stops_make_quietly(tmp_path, target):
-    if target.startswith("step-"):
-        copy_of_step(int(target[-1]), tmp_path)
-        arguments, ready_text = [target, f"PORT={free_port()}"], "Quit the server with CONTROL-C."
-    else:
-        arguments, ready_text = [target], "Use Control-C to stop this server"
+RUNSERVER_READY = "Quit the server with CONTROL-C."
+
+
+@pytest.mark.parametrize(
+    ("target", "ready_text"),
+    [
+        (["step-3"], RUNSERVER_READY),
+        (["step-3", "ASGI=1"], "Application startup complete."),
+        (["step-3", "TRACE=1"], RUNSERVER_READY),
+        (["step-3", "TOOLBAR=1"], RUNSERVER_READY),
+        (["step-6"], RUNSERVER_READY),
+        (["lab"], "Use Control-C to stop this server"),
+    ],
+    ids=" ".join,
+)
+def test_ctrl_c_on_a_terminal_stops_make_quietly(tmp_path, target, ready_text):
+    arguments = target
+    if target[0].startswith("step-"):
+        copy_of_step(int(target[0][-1]), tmp_path)
+        arguments = [*target, f"PORT={free_port()}"]
 
     output, _status, started = run_make_on_a_terminal(arguments, tmp_path, ready_text)
 
