@@ -10,8 +10,10 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +34,10 @@ UNUSED_PYTEST_PLUGINS = "-p no:anyio -p no:platformdirs"
 BYTECODE_CACHE = CACHE_DIR / "pycache"
 # How long each suite took last time, to start the long ones first.
 SUITE_SECONDS = CACHE_DIR / "suite-seconds.json"
+# The suites' pytest processes now running, so that Ctrl-C can reach each of them.
+_running = set()
+_running_lock = threading.Lock()
+_stopping = threading.Event()
 
 
 @dataclass
@@ -141,15 +147,39 @@ def run_suite(suite):
     started = time.perf_counter()
     arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]
     arguments = [suite.pytest_arg_prefix + argument for argument in arguments]
-    completed = subprocess.run(
+    with subprocess.Popen(
         [suite.python, *suite.runner, *arguments],
         cwd=suite.cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    return SuiteResult(suite, completed.returncode, completed.stdout, time.perf_counter() - started)
+    ) as process:
+        with _running_lock:
+            _running.add(process)
+        if _stopping.is_set():  # started just after Ctrl-C, which it never got
+            interrupt(process)
+        try:
+            output, _ = process.communicate()
+        finally:
+            with _running_lock:
+                _running.discard(process)
+    return SuiteResult(suite, process.returncode, output, time.perf_counter() - started)
+
+
+def stop_running_suites():
+    """Ctrl-C reached the suites running from the terminal, but not one starting meanwhile."""
+    _stopping.set()
+    with _running_lock:
+        for process in _running:
+            interrupt(process)
+
+
+def interrupt(process):
+    if os.name == "nt":
+        process.terminate()
+    else:
+        process.send_signal(signal.SIGINT)
 
 
 def environment_for_tests(environ):
@@ -189,18 +219,20 @@ def run_test_suites(suites, workers=None):
     workers = workers or min(len(suites), (os.cpu_count() or 2) + 1)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        scheduled = longest_first(suites, read_suite_seconds())
-        futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}
-        results = []
         try:
+            scheduled = longest_first(suites, read_suite_seconds())
+            futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}
+            results = []
             for suite in suites:
                 result = futures[id(suite)].result()
                 print(f"\n===== {suite.label} =====", flush=True)
                 print(result.output.rstrip(), flush=True)
                 results.append(result)
         except KeyboardInterrupt:
-            # The suites running got the terminal's Ctrl-C too; the waiting ones never start.
-            pool.shutdown(cancel_futures=True)
+            # The suites waiting never start; the ones running stop.
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_running_suites()
+            pool.shutdown(wait=True)
             print("\nInterrupted: the suites still waiting were not run.", file=sys.stderr)
             return 130
     print_summary(results, time.perf_counter() - started)
