@@ -179,7 +179,10 @@ def test_two_workers_send_two_hundred_mails_none_twice(blog, enqueued, tmp_path)
 
     sent = [int(number) for output in outputs for number in SENT_BODY.findall(output)]
     assert sorted(sent) == list(range(200)), "each comment's mail exactly once"
-    assert all(SENT_BODY.search(output) for output in outputs), "both workers took tasks"
+    if connection.vendor == "postgresql":
+        # SQLite has one write lock, held while each email is sent: there one worker may
+        # take nearly every task. PostgreSQL locks the comment's row only.
+        assert all(SENT_BODY.search(output) for output in outputs), "both workers took tasks"
     assert statuses(enqueued) == {TaskResultStatus.SUCCESSFUL}
 
 
