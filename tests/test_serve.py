@@ -1,5 +1,6 @@
 """`python -m tutorial serve N` on a scratch copy of a step: it never sees a real db.sqlite3."""
 
+import contextlib
 import http.cookiejar
 import os
 import pty
@@ -425,21 +426,27 @@ def signals_sent_by_the_post(page):
     return panel
 
 
-@pytest.mark.browser
-def test_the_signals_sent_panel_shows_a_confirmations_signals(tmp_path, browser_page):
-    copy_of_step(3, tmp_path)
+@contextlib.contextmanager
+def served_with_the_toolbar(steps_dir, step):
+    """A copy of the step served with `--toolbar`; yields its address."""
+    copy_of_step(step, steps_dir)
     port = free_port()
-    process = serve_until_ready(tmp_path, port, step=3, options=["--toolbar"])
+    process = serve_until_ready(steps_dir, port, step=step, options=["--toolbar"])
     try:
-        browser_page.goto(f"http://127.0.0.1:{port}/orders/")
-        browser_page.get_by_role("button", name="Confirm").first.click()
-        browser_page.get_by_text("confirmed successfully").wait_for()
-        panel = signals_sent_by_the_post(browser_page)
-        shown = panel.inner_text()
-        if SCREENSHOTS:
-            browser_page.screenshot(path=Path(SCREENSHOTS) / "signals-sent-panel.png")
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@pytest.mark.browser
+def test_the_signals_sent_panel_shows_a_confirmations_signals(tmp_path, browser_page):
+    with served_with_the_toolbar(tmp_path, step=3) as address:
+        browser_page.goto(f"{address}/orders/")
+        browser_page.get_by_role("button", name="Confirm").first.click()
+        browser_page.get_by_text("confirmed successfully").wait_for()
+        shown = signals_sent_by_the_post(browser_page).inner_text()
+        if SCREENSHOTS:
+            browser_page.screenshot(path=Path(SCREENSHOTS) / "signals-sent-panel.png")
 
     assert "orders.signals.order_confirmed" in shown
     assert "products.signals.update_quantity_on_order_confirmation" in shown
@@ -450,11 +457,8 @@ def test_the_signals_sent_panel_shows_a_confirmations_signals(tmp_path, browser_
 
 @pytest.mark.browser
 def test_the_signals_sent_panel_shows_the_task_a_comment_enqueued(tmp_path, browser_page):
-    copy_of_step(6, tmp_path)
-    port = free_port()
-    process = serve_until_ready(tmp_path, port, step=6, options=["--toolbar"])
-    try:
-        browser_page.goto(f"http://127.0.0.1:{port}/blog/1/")
+    with served_with_the_toolbar(tmp_path, step=6) as address:
+        browser_page.goto(f"{address}/blog/1/")
         form = browser_page.locator("#comment-form")
         form.locator("[name=name]").fill("Ada")
         form.locator("[name=email]").fill("ada@example.com")
@@ -462,8 +466,6 @@ def test_the_signals_sent_panel_shows_the_task_a_comment_enqueued(tmp_path, brow
         form.get_by_role("button", name="Post comment").click()
         browser_page.get_by_text("Thank you").wait_for()
         shown = signals_sent_by_the_post(browser_page).inner_text()
-    finally:
-        stop(process)
 
     assert "django.db.models.signals.post_save" in shown
     assert "blog.signals.send_comment_notification" in shown
