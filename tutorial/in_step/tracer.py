@@ -7,6 +7,7 @@ returned or raised; senders see the same return values and exceptions as without
 tracer.
 """
 
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -219,17 +220,27 @@ def _note(event, receiver, outcome, value, started):
     )
 
 
+@contextlib.contextmanager
+def _noting(event, receiver):
+    """Yield ``returned(value)``, which notes a result; an exception is noted on its way out."""
+    started = time.perf_counter()
+
+    def returned(value):
+        _note(event, receiver, "returned", value, started)
+        return value
+
+    try:
+        yield returned
+    except Exception as error:
+        _note(event, receiver, "raised", error, started)
+        raise
+
+
 def _watch(receiver, event):
     @functools.wraps(receiver)
     def watched(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            value = receiver(*args, **kwargs)
-        except Exception as error:
-            _note(event, receiver, "raised", error, started)
-            raise
-        _note(event, receiver, "returned", value, started)
-        return value
+        with _noting(event, receiver) as returned:
+            return returned(receiver(*args, **kwargs))
 
     return watched
 
@@ -237,13 +248,7 @@ def _watch(receiver, event):
 def _watch_async(receiver, event):
     @functools.wraps(receiver)
     async def watched(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            value = await receiver(*args, **kwargs)
-        except Exception as error:
-            _note(event, receiver, "raised", error, started)
-            raise
-        _note(event, receiver, "returned", value, started)
-        return value
+        with _noting(event, receiver) as returned:
+            return returned(await receiver(*args, **kwargs))
 
     return watched
