@@ -1,10 +1,13 @@
 import json
 import os
 import pty
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,65 @@ def run_on_a_terminal(*arguments, env):
     os.close(leader)
     process.wait(timeout=60)
     return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+class Terminal:
+    """A command in the foreground of a pseudo-terminal of its own, read as it prints.
+
+    Ctrl-C goes through the terminal, which sends SIGINT to its foreground process
+    group, as a learner's does (a signal from a script that started the command in
+    the background would find SIGINT ignored).
+    """
+
+    def __init__(self, argv, env=None):
+        environment = {**os.environ, **(env or {})}
+        self.pid, self.terminal = pty.fork()
+        if self.pid == 0:  # the child: a session of its own, the terminal in the foreground
+            try:
+                os.chdir(REPO_ROOT)
+                os.execvpe(argv[0], argv, environment)
+            finally:
+                os._exit(127)
+        self.seen = ""
+
+    def _read(self, timeout):
+        """Add what the command printed within timeout seconds; False once it has ended."""
+        if not select.select([self.terminal], [], [], max(0, timeout))[0]:
+            return True
+        try:
+            chunk = os.read(self.terminal, 4096)
+        except OSError:  # Linux reports the closed terminal as EIO
+            return False
+        self.seen += chunk.decode(errors="replace").replace("\r\n", "\n")
+        return bool(chunk)
+
+    def read_until(self, text, timeout=60):
+        """Everything printed from the last call on, up to and including text."""
+        start, deadline = len(self.seen), time.monotonic() + timeout
+        while text not in self.seen[start:]:
+            if time.monotonic() > deadline:
+                pytest.fail(f"never printed {text!r}:\n{self.seen[start:]}")
+            if not self._read(deadline - time.monotonic()):
+                pytest.fail(f"ended before printing {text!r}:\n{self.seen[start:]}")
+        end = self.seen.index(text, start) + len(text)
+        return self.seen[start:end]
+
+    def ctrl_c(self, timeout=30):
+        """Type Ctrl-C, read the rest, and return the command's exit status."""
+        os.write(self.terminal, b"\x03")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._read(deadline - time.monotonic()):
+            pass
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                os.close(self.terminal)
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.1)
+        os.killpg(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.terminal)
+        pytest.fail(f"Ctrl-C did not stop it within {timeout} s:\n{self.seen}")
 
 
 def run_inside_step(number, code, steps_dir=None, from_migrated_copy=False):

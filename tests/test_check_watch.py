@@ -1,65 +1,14 @@
 """`check N PATH --watch` on a terminal: a broken receiver, a file saved mid-edit, a fix."""
 
-import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
-from conftest import copy_of_step
+from conftest import Terminal, copy_of_step
 
 from tutorial.course.steps import REPO_ROOT
 
 RECEIVER = "@receiver(order_confirmed, sender=Order"
-
-
-class Terminal:
-    """The CLI on a pseudo-terminal, read as it prints, in a session of its own."""
-
-    def __init__(self, *arguments):
-        self.leader, follower = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tutorial", *arguments],
-            cwd=REPO_ROOT,
-            stdout=follower,
-            stderr=follower,
-            start_new_session=True,
-        )
-        os.close(follower)
-        self.seen = ""
-
-    def read_until(self, text, timeout=60):
-        """Everything printed from the last call on, up to and including text."""
-        start, deadline = len(self.seen), time.monotonic() + timeout
-        while text not in self.seen[start:]:
-            waited = max(0, deadline - time.monotonic())
-            if not select.select([self.leader], [], [], waited)[0]:
-                pytest.fail(f"never printed {text!r}:\n{self.seen[start:]}")
-            try:
-                self.seen += os.read(self.leader, 4096).decode().replace("\r\n", "\n")
-            except OSError:  # the terminal closed: the process ended
-                pytest.fail(f"ended before printing {text!r}:\n{self.seen[start:]}")
-        end = self.seen.index(text, start) + len(text)
-        return self.seen[start:end]
-
-    def ctrl_c(self):
-        """As a terminal does: SIGINT to the whole foreground group."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            returncode = self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            raise
-        while select.select([self.leader], [], [], 0)[0]:
-            try:
-                self.seen += os.read(self.leader, 4096).decode().replace("\r\n", "\n")
-            except OSError:  # the terminal closed
-                break
-        os.close(self.leader)
-        return returncode
 
 
 def test_watch_turns_green_when_the_learner_fixes_the_receiver(tmp_path):
@@ -69,7 +18,7 @@ def test_watch_turns_green_when_the_learner_fixes_the_receiver(tmp_path):
     assert RECEIVER in working
     signals_file.write_text(working.replace(RECEIVER, "# " + RECEIVER))  # never connected
 
-    terminal = Terminal("check", "3", str(project), "--watch")
+    terminal = Terminal([sys.executable, "-m", "tutorial", "check", "3", str(project), "--watch"])
     try:
         broken = terminal.read_until("Watching for changes")
         (project / "products" / "notes.swp").write_text("an editor's swap file")

@@ -3,10 +3,7 @@
 import contextlib
 import http.cookiejar
 import os
-import pty
 import re
-import select
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import copy_of_step
+from conftest import Terminal, copy_of_step
 
 from tutorial.course.steps import REPO_ROOT
+from tutorial.running.browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS_VARIABLE
 from tutorial.running.processes import free_port, read_until, wait_until_up
 
 
@@ -111,44 +109,6 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
     assert not database.exists()
 
 
-def run_make_on_a_terminal(target, steps_dir, ready_text, timeout=60):
-    """`make TARGET` in the foreground of a pseudo-terminal, stopped with Ctrl-C once it
-    prints ready_text; returns what it printed, its exit status and what it had started.
-
-    The interrupt character goes through the terminal, which sends SIGINT to its
-    foreground process group, as a learner's Ctrl-C does.
-    """
-    environment = {**os.environ, "TUTORIAL_STEPS_DIR": str(steps_dir), "COLUMNS": ""}
-    environment["BROWSER"] = "true"  # JupyterLab opens no browser: `true` does nothing
-    pid, terminal = pty.fork()
-    if pid == 0:  # the child: a session of its own, the terminal in the foreground
-        os.chdir(REPO_ROOT)
-        os.execvpe("make", ["make", *target], environment)
-    output, deadline = "", time.monotonic() + timeout
-    started = []
-    try:
-        while ready_text not in output and time.monotonic() < deadline:
-            if select.select([terminal], [], [], 1)[0]:
-                output += os.read(terminal, 4096).decode(errors="replace")
-        assert ready_text in output, output
-        started = all_descendants(pid)
-        os.write(terminal, b"\x03")  # Ctrl-C
-        while time.monotonic() < deadline:
-            if not select.select([terminal], [], [], 1)[0]:
-                continue
-            try:
-                chunk = os.read(terminal, 4096)
-            except OSError:  # the terminal closed: make has exited
-                break
-            if not chunk:
-                break
-            output += chunk.decode(errors="replace")
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(terminal)
-    return output, os.waitstatus_to_exitcode(status), started
-
-
 RUNSERVER_READY = "Quit the server with CONTROL-C."
 
 
@@ -170,7 +130,13 @@ def test_ctrl_c_on_a_terminal_stops_make_quietly(tmp_path, target, ready_text):
         copy_of_step(int(target[0][-1]), tmp_path)
         arguments = [*target, f"PORT={free_port()}"]
 
-    output, _status, started = run_make_on_a_terminal(arguments, tmp_path, ready_text)
+    environment = {"TUTORIAL_STEPS_DIR": str(tmp_path), "COLUMNS": ""}
+    environment["BROWSER"] = "true"  # JupyterLab opens no browser: `true` does nothing
+    terminal = Terminal(["make", *arguments], environment)
+    terminal.read_until(ready_text)
+    started = all_descendants(terminal.pid)
+    terminal.ctrl_c()
+    output = terminal.seen
 
     assert "Traceback" not in output
     assert "KeyboardInterrupt" not in output
@@ -380,19 +346,7 @@ def test_serve_with_trace_prints_each_requests_signals_under_its_line(tmp_path):
 
 
 # The toolbar's "Signals sent" panel, in headless Chromium: make test-browser runs these.
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# Headless, and quiet: no connections to update or sync services.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# `make screenshots` sets it to docs/images, where the README's picture is kept.
-SCREENSHOTS = os.environ.get("TUTORIAL_SCREENSHOTS")
+SCREENSHOTS = os.environ.get(SCREENSHOTS_VARIABLE)
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def watch_check(step, project_path, settings=None):
             if changes:
                 print(f"\n[{datetime.now():%H:%M:%S}] changed: {changed_names(changes, folder)}")
             check_and_summarise(step, folder, settings)
+            print("Watching for changes; Ctrl-C to stop.")
             checked = True
     except KeyboardInterrupt:  # Ctrl-C in the middle of a run: pytest stops with it
         pass
@@ -71,7 +72,6 @@ def check_and_summarise(step, project_path, settings):
         records, _output = check_project(step, project, settings_module, None, LEFT_OUT)
     except CheckError as error:
         print(f"error: {error}")
-        print("Watching for changes; Ctrl-C to stop.")
         return
     results = behaviours(records)
     passed = [behaviour for behaviour in results if behaviour.passed]
@@ -84,7 +84,6 @@ def check_and_summarise(step, project_path, settings):
             print(f"  ... and {len(failed) - 1} more")
     else:
         print("All of them: your project behaves like the step.")
-    print("Watching for changes; Ctrl-C to stop.")
 
 
 def changed_names(changes, folder):

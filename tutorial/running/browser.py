@@ -12,9 +12,22 @@ from tutorial.course.steps import REPO_ROOT, all_steps
 from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and quiet: no connections to update or sync services. (The steps' own browser
+# tests carry the same list: a step never imports the course.)
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 NOT_RUN = 3
 # The README's picture of the toolbar's "Signals sent" panel, which the browser tests take.
 SCREENSHOTS = REPO_ROOT / "docs" / "images"
+# Set for the repository's browser tests: the folder where they save the screenshots.
+SCREENSHOTS_VARIABLE = "TUTORIAL_SCREENSHOTS"
 
 
 def register(subparsers):
@@ -42,7 +55,7 @@ def test_browser(args):
     for suite in suites:
         suite.label += " in Chromium"
     # The toolbar's panel on served steps; with --screenshots, pictures for the README.
-    screenshots = {"TUTORIAL_SCREENSHOTS": str(SCREENSHOTS)} if args.screenshots else {}
+    screenshots = {SCREENSHOTS_VARIABLE: str(SCREENSHOTS)} if args.screenshots else {}
     suites.append(
         Suite("repository tests/ in Chromium", REPO_ROOT, ["tests", "-m", "browser"], screenshots)
     )
