@@ -1,0 +1,107 @@
+import logging
+
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from orders.models import Order
+from products.exceptions import OutOfStock
+from products.models import Product, Tag
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(pre_save, sender=Order, dispatch_uid="note_order_confirmation")
+def note_order_confirmation(sender, instance, raw, update_fields, **kwargs):
+    """Note on the order itself whether this save turns it from unconfirmed to confirmed.
+
+    The note travels on the instance, which belongs to the request that saves it, so
+    concurrent requests never see each other's notes (a module-level variable would
+    be shared by every thread).
+    """
+    instance._is_being_confirmed = not raw and is_being_confirmed(instance, update_fields)
+
+
+def is_being_confirmed(order, update_fields):
+    if not order.confirmed or (update_fields is not None and "confirmed" not in update_fields):
+        return False
+    if order.pk is None:
+        return True
+    # Order.save() runs in a transaction, so this lock holds until the stock is taken.
+    stored = Order.objects.select_for_update().filter(pk=order.pk)
+    return stored.values_list("confirmed", flat=True).first() is not True
+
+
+@receiver(post_save, sender=Order, dispatch_uid="update_quantity_on_order_confirmation")
+def update_quantity_on_order_confirmation(sender, instance, **kwargs):
+    """Take the order's quantity out of stock when the save just confirmed it."""
+    if not getattr(instance, "_is_being_confirmed", False):
+        return
+    instance._is_being_confirmed = False
+    product = instance.product
+    # One UPDATE that checks and subtracts in the database: two confirmations at
+    # once can neither both read the same old quantity nor take more than there is.
+    in_stock = Product.objects.filter(pk=product.pk, quantity__gte=instance.quantity)
+    taken = in_stock.update(quantity=F("quantity") - instance.quantity)
+    product.refresh_from_db(fields=["quantity"])
+    if not taken:
+        raise OutOfStock(product, requested=instance.quantity)
+    logger.info("Quantity updated for %s. New quantity: %s", product.name, product.quantity)
+
+
+@receiver(m2m_changed, sender=Product.tags.through, dispatch_uid="count_products_per_tag")
+def count_products_per_tag(sender, instance, action, reverse, pk_set, **kwargs):
+    """Keep each tag's product_count right, whichever side of the relation changed.
+
+    From a product (``product.tags.add(tag)``), instance is the product and pk_set
+    holds tag ids. From a tag (``tag.products.add(product)``, reverse=True), instance
+    is the tag and pk_set holds product ids. pre_add and pre_remove need nothing:
+    post_add and post_remove carry the same pk_set, once the rows are written.
+    """
+    if reverse:
+        if action.startswith("post_"):
+            recount_products([instance.pk])
+    elif action == "pre_clear":
+        # post_clear's pk_set is None and the rows are gone by then: note them now.
+        instance._cleared_tag_ids = list(instance.tags.values_list("pk", flat=True))
+    elif action == "post_clear":
+        recount_products(instance._cleared_tag_ids)
+    elif action in {"post_add", "post_remove"}:
+        recount_products(pk_set)
+
+
+def recount_products(tag_ids):
+    """Count each tag's products in the database and store the counts, in one UPDATE."""
+    links = Product.tags.through.objects.filter(tag=OuterRef("pk")).values("tag")
+    count = links.annotate(total=Count("*")).values("total")
+    Tag.objects.filter(pk__in=tag_ids).update(product_count=Coalesce(Subquery(count), 0))
+
+
+@receiver(pre_delete, sender=Product, dispatch_uid="untag_deleted_product")
+def untag_deleted_product(sender, instance, **kwargs):
+    """Clear a product's tags before it goes, so that their counts go down.
+
+    A delete removes the product's rows in the link table without sending
+    m2m_changed; clear() sends it.
+    """
+    instance.tags.clear()
+
+
+@receiver(post_delete, sender=Product, dispatch_uid="delete_image_file")
+def delete_image_file(sender, instance, using, **kwargs):
+    """Delete the product's image file, once the delete is committed.
+
+    Django never deletes a FileField's file. Deleting it here, before the commit,
+    would leave a product whose delete rolled back without its image.
+    """
+    if not instance.image:
+        return
+    storage, name = instance.image.storage, instance.image.name
+
+    def delete_file():
+        storage.delete(name)
+
+    # robust=True: a file that cannot be deleted is logged, and the delete stands.
+    transaction.on_commit(delete_file, using=using, robust=True)

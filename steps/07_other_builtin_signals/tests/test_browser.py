@@ -1,0 +1,150 @@
+"""The pages learners click, in a real browser: headless Chromium against a live server.
+
+Run with `make test-browser`; plain `make test` leaves these out (marker `browser`).
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from blog.models import Comment
+from customers.models import Customer
+from orders.models import Order
+from products.models import Product
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless, and quiet: no connections to update or sync services.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium`")
+    # Playwright's sync API keeps an event loop running in this thread for the whole
+    # session; the ORM calls of the tests (and of the database teardown) stay synchronous.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with playwright_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            )
+            yield browser
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"Screenshots of the final pages: {folder}")
+    return folder
+
+
+@pytest.fixture
+def page(chromium, screenshots, request):
+    context = chromium.new_context()
+    page = context.new_page()
+    yield page
+    page.screenshot(path=screenshots / f"{request.node.name}.png", full_page=True)
+    print(f"Screenshot: {screenshots / request.node.name}.png")
+    context.close()
+
+
+def test_confirm_buttons_update_the_stock_and_never_confirm_twice(live_server, page):
+    call_command("loaddata", "demo", verbosity=0)
+    page.goto(f"{live_server.url}/orders/")
+    mug_stock = page.locator("#product-3 .stock")
+    expect(mug_stock).to_have_text("3")
+
+    page.locator("#order-3 button", has_text="Confirm").click()
+    expect(page.locator(".messages .success")).to_have_text("Order 3 confirmed successfully.")
+    expect(mug_stock).to_have_text("1")
+    expect(page.locator("#order-3 .status")).to_have_text("Confirmed")
+
+    page.locator("#order-4 button", has_text="Confirm").click()
+    expect(page.locator(".messages .error")).to_contain_text("not enough Ceramic mug in stock")
+    expect(mug_stock).to_have_text("1")
+
+    page.reload()
+    expect(mug_stock).to_have_text("1")
+    expect(page.locator("#order-4 button")).to_have_text("Confirm")
+    assert Product.objects.get(pk=3).quantity == 1
+    assert list(
+        Order.objects.filter(product_id=3, confirmed=True).values_list("pk", flat=True)
+    ) == [3]
+
+
+def sign_up(page, live_server, password, confirmation):
+    page.goto(f"{live_server.url}/signup/")
+    page.fill("#id_username", "lin")
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", confirmation)
+    page.get_by_role("button", name="Sign up").click()
+
+
+def test_signup_with_mismatched_passwords_shows_errors_and_saves_nothing(live_server, page):
+    sign_up(page, live_server, "brew-94-degrees", "brew-92-degrees")
+
+    expect(page.locator("#signup .errorlist")).to_contain_text("didn’t match")
+    assert not get_user_model().objects.exists()
+
+
+def test_signup_lands_on_the_profile_the_signal_created(live_server, page):
+    sign_up(page, live_server, "brew-94-degrees", "brew-94-degrees")
+
+    expect(page.locator("h1")).to_have_text("Welcome, lin")
+    assert page.url == f"{live_server.url}/profile/"
+    assert Customer.objects.filter(user__username="lin").count() == 1
+    assert Customer.objects.count() == 1
+
+
+def write_comment(page, live_server, body):
+    page.goto(f"{live_server.url}/blog/1/")
+    page.fill("#id_name", "Lin")
+    page.fill("#id_email", "lin@example.com")
+    page.fill("#id_body", body)
+    page.get_by_role("button", name="Post comment").click()
+
+
+def test_an_empty_comment_shows_errors_and_saves_nothing(live_server, page, mailoutbox):
+    call_command("loaddata", "demo", verbosity=0)
+
+    write_comment(page, live_server, "   ")  # passes the browser's check, not Django's
+
+    expect(page.locator("#comment-form .errorlist")).to_have_text("This field is required.")
+    assert Comment.objects.count() == 1  # the demo's own comment
+    assert mailoutbox == []
+
+
+def test_a_comment_is_listed_at_once_and_the_worker_emails_the_author(
+    live_server, page, mailoutbox, run_worker
+):
+    call_command("loaddata", "demo", verbosity=0)
+
+    write_comment(page, live_server, "Tried 92 degrees, lovely.")
+
+    expect(page.locator(".messages .success")).to_have_text("Thank you, your comment is published.")
+    expect(page.locator("#comments .comment").last).to_contain_text("Tried 92 degrees, lovely.")
+    assert Comment.objects.count() == 2
+    assert mailoutbox == [], "the page waited for the email"
+
+    run_worker()
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["admin@example.com"]
+    assert "Tried 92 degrees, lovely." in mailoutbox[0].body
