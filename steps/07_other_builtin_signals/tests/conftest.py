@@ -22,6 +22,33 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads go to a folder of the test's own, never to the step's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def heard():
+    """heard(signal, sender=None): a list that fills with the kwargs of each sending."""
+    connected = []
+
+    def heard(signal, sender=None):
+        calls = []
+
+        def record(signal, **kwargs):
+            calls.append(kwargs)
+
+        signal.connect(record, sender=sender, weak=False)
+        connected.append((signal, record, sender))
+        return calls
+
+    yield heard
+    for signal, record, sender in connected:
+        signal.disconnect(record, sender=sender)
+
+
 class FailingEmailBackend:
     """A mail backend whose server is down."""
 
