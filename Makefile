@@ -39,13 +39,13 @@ diff-%: ## what changed from step N-1 to step N, code first (make diff-3; ALL=1 
 test-postgres: ## run every step's tests on a throwaway PostgreSQL server
 	@$(TUTORIAL) test-postgres
 
-test-redis: ## run step 06's task tests with RQ workers on a throwaway Redis server
+test-redis: ## run the task tests (steps 06 on) with RQ workers on a throwaway Redis server
 	@$(TUTORIAL) test-redis
 
 test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Django 6.1
 	@$(TUTORIAL) test-matrix
 
-test-browser: ## click through the pages in headless Chromium (steps 3-6, and the toolbar panel)
+test-browser: ## click through the pages in headless Chromium (steps 3 on, and the toolbar panel)
 	@$(TUTORIAL) test-browser
 
 screenshots: ## take the README's screenshots again, in headless Chromium (docs/images)

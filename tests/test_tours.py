@@ -37,6 +37,17 @@ MUST_SHOW = {
         "→ blog.signals.log_failed_notification",
         "Now 1 email(s)",
     ],
+    7: [
+        "action='pre_add', instance=<Product pk=1>, reverse=False, model=Tag, pk_set=set({1, 2})",
+        "action='post_remove'",
+        "Products per tag: gifts: 0, sale: 1",
+        "→ products.signals.untag_deleted_product",
+        "action='pre_clear'",
+        "→ products.signals.delete_image_file",
+        "django.contrib.auth.signals.user_login_failed",
+        "→ accounts.signals.log_login",
+        "Audit log: ada login failed, ada logged in",
+    ],
 }
 
 

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorial.course.steps import REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import REPO_ROOT, all_steps, get_step, step_numbers
 from tutorial.running.postgres import ServerProgramsMissing, throwaway_server
 from tutorial.running.suites import environment_for_tests, forget_bytecode_of_removed_folders
 
@@ -106,7 +106,7 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "check", help="run step N's tests against your own project folder"
     )
-    parser.add_argument("step", help="step number, 1 to 6")
+    parser.add_argument("step", help=f"step number, {step_numbers()}")
     parser.add_argument("project", help="the folder that holds your manage.py")
     parser.add_argument(
         "--settings", help=f"your settings module, if it is not {EXPECTED_SETTINGS}"

@@ -4,7 +4,7 @@ import difflib
 import sys
 
 from tutorial.course.changed_files import changed_files
-from tutorial.course.steps import get_step
+from tutorial.course.steps import get_step, step_numbers
 
 COLOURS = {"+": "\033[32m", "-": "\033[31m", "@": "\033[36m"}
 RESET = "\033[0m"
@@ -17,7 +17,7 @@ GROUPS = ["code", "tests", "README"]
 
 def register(subparsers):
     parser = subparsers.add_parser("diff", help="show what changed from step N-1 to step N")
-    parser.add_argument("step", help="step number, 2 to 6")
+    parser.add_argument("step", help=f"step number, {step_numbers()} (not the first)")
     parser.add_argument("--stat", action="store_true", help="list the changed files only")
     parser.add_argument("--all", action="store_true", help="the README's changes too")
     parser.set_defaults(run=show_diff, needs_venv=False)

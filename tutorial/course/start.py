@@ -14,7 +14,7 @@ from tutorial.course.learner_folders import (
     is_empty_or_new,
     outside_the_repository,
 )
-from tutorial.course.steps import get_step
+from tutorial.course.steps import get_step, step_numbers
 
 # What a step folder holds for the course only.
 COURSE_ONLY = ("tests", "pytest.ini", "README.md")
@@ -24,7 +24,7 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "start", help="copy step N-1's project into PATH, to build step N there yourself"
     )
-    parser.add_argument("step", help="the step you are about to build, 1 to 6")
+    parser.add_argument("step", help=f"the step you are about to build, {step_numbers()}")
     parser.add_argument("project", help="a new or empty folder for your project")
     parser.set_defaults(run=start, needs_venv=False)
 

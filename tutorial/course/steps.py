@@ -32,6 +32,11 @@ class Step:
         return self.path / "db.sqlite3"
 
     @property
+    def has_tasks(self):
+        """From step 06 on, comments' emails are tasks, run by a worker beside the server."""
+        return (self.path / "blog" / "tasks.py").exists()
+
+    @property
     def fixture(self):
         return self.path / "fixtures" / "demo.json"
 
@@ -49,6 +54,12 @@ def all_steps():
         if path.is_dir() and prefix.isdigit() and (path / "manage.py").exists():
             steps.append(Step(int(prefix), path))
     return steps
+
+
+def step_numbers():
+    """ "1 to 7": the steps there are, for the commands' help."""
+    numbers = [step.number for step in all_steps()]
+    return f"{numbers[0]} to {numbers[-1]}"
 
 
 def get_step(number):

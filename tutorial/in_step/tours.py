@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import setup_test_environment
 
 from tutorial.in_step.tables import table_width
-from tutorial.in_step.tracer import trace_signals
+from tutorial.in_step.tracer import NOISY_SIGNALS, trace_signals
 
 
 def say(text):
@@ -148,7 +148,47 @@ def tour_6():
     say(f"\nNow {len(mail.outbox)} email(s), subject {mail.outbox[0].subject!r}")
 
 
-TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6}
+def tour_7():
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import LoginEvent
+    from orders.models import Order
+    from products.models import Product, Tag
+
+    mug = Product.objects.create(name="Ceramic mug", description="", price=14, quantity=3)
+    gifts, sale = Tag.objects.create(name="gifts"), Tag.objects.create(name="sale")
+
+    heading("Tags added, then set: m2m_changed, sent by the through model")
+    with trace_signals() as trace:
+        mug.tags.add(gifts, sale)
+        mug.tags.set([sale])
+    show(trace)
+    counts = ", ".join(f"{tag.name}: {tag.product_count}" for tag in Tag.objects.all())
+    say(f"\nProducts per tag: {counts}")
+
+    heading("A product deleted: its tags cleared, its orders cascade")
+    Order.objects.create(product=mug, quantity=1)
+    with trace_signals() as trace:
+        mug.delete()
+    show(trace)
+    say("The orders went in one DELETE, with no signal: nothing listens to their deletes.")
+
+    heading("A failed login, then a good one: the auth signals")
+    get_user_model().objects.create_user("ada", password="a long pass phrase")
+    client = Client()
+    # The requests' other signals (their start and end, the saves, each template) are
+    # left out of this trace.
+    quiet = (*NOISY_SIGNALS, "request_started", "request_finished", "pre_save", "post_save")
+    quiet += ("template_rendered",)
+    with trace_signals(ignore=quiet) as trace:
+        client.post("/login/", {"username": "ada", "password": "guess"})
+        client.post("/login/", {"username": "ada", "password": "a long pass phrase"})
+    show(trace)
+    events = ", ".join(str(event) for event in LoginEvent.objects.order_by("pk"))
+    say(f"\nAudit log: {events}")
+
+
+TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6, 7: tour_7}
 
 
 def run_tour(number):

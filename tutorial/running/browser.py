@@ -32,7 +32,7 @@ SCREENSHOTS_VARIABLE = "TUTORIAL_SCREENSHOTS"
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "test-browser", help="run the pages' browser tests in headless Chromium (steps 3-6)"
+        "test-browser", help="run the pages' browser tests in headless Chromium (steps 3 on)"
     )
     parser.add_argument(
         "--screenshots",

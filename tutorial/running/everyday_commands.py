@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-from tutorial.course.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step
+from tutorial.course.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step, step_numbers
 from tutorial.running import environment
 from tutorial.running.run_together import run_together
 from tutorial.running.suites import (
@@ -37,19 +37,24 @@ SERVE_HINTS = {
         "/blog/1/  leave a comment: the page answers at once, then the worker prints the email",
         "/admin/django_tasks_database/dbtaskresult/  each task and its result (admin / admin)",
     ],
+    7: [
+        "/products/  the catalogue by tag; edit tags and images in /admin/ (admin / admin)",
+        "/login/     log in, or fail to: each attempt lands in /admin/accounts/loginevent/",
+        "/admin/auth/group/  the 'Shop staff' group that migrate created",
+    ],
 }
 
 
 # Steps with background work: `serve` starts a task worker beside the web server. No
 # --reload: the reloader would kill a task half done when it restarts or stops.
 DATABASE_WORKER = ["manage.py", "db_worker", "--no-reload"]
-# With REDIS_URL set, step 6's settings queue the tasks in Redis, for RQ's workers.
+# With REDIS_URL set, those steps' settings queue the tasks in Redis, for RQ's workers.
 RQ_WORKER = ["manage.py", "rqworker", "default", "--job-class", "django_tasks_rq.Job"]
 
 
 def worker_command(step):
     """The task worker that step's settings call for, or None when it has no tasks."""
-    if step.number != 6:
+    if not step.has_tasks:
         return None
     return RQ_WORKER if os.environ.get("REDIS_URL") else DATABASE_WORKER
 
@@ -64,7 +69,7 @@ def register(subparsers):
     parser.set_defaults(run=lock)
 
     parser = add("serve", help="migrate step N's own database and run its server")
-    parser.add_argument("step", help="step number, 1 to 6")
+    parser.add_argument("step", help=f"step number, {step_numbers()}")
     parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
     parser.add_argument(
         "--asgi", action="store_true", help="serve my_shop/asgi.py with uvicorn, not runserver"

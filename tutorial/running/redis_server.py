@@ -1,4 +1,4 @@
-"""``python -m tutorial test-redis``: step 06's task tests with RQ on a throwaway Redis.
+"""``python -m tutorial test-redis``: the task tests (steps 06 on) with RQ on a throwaway Redis.
 
 The server keeps nothing on disk, listens on 127.0.0.1 on a free port, and is stopped
 afterwards, whatever the tests did.
@@ -38,13 +38,13 @@ class RedisMissing(RuntimeError):
 
 def register(subparsers):
     parser = subparsers.add_parser(
-        "test-redis", help="run step 06's task tests with RQ workers on a throwaway Redis"
+        "test-redis", help="run the task tests (steps 06 on) with RQ workers on a throwaway Redis"
     )
     parser.set_defaults(run=test_redis)
 
 
 def test_redis(args):
-    steps = [step for step in all_steps() if (step.path / "blog" / "tasks.py").exists()]
+    steps = [step for step in all_steps() if step.has_tasks]
     try:
         with throwaway_redis() as url:
             print(f"Redis is up at {url} (a throwaway server).")

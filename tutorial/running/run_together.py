@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-# Long enough for a task in flight to end: step 6's email times out after 10 s.
+# Long enough for a task in flight to end: the steps' emails time out after 10 s.
 STOP_SECONDS = 15
 # After that, a second Ctrl-C: RQ's worker then kills its work horse, a process group
 # of its own that no signal to the worker's group reaches, before it exits.

@@ -2,17 +2,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps as global_apps
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models.signals import post_migrate
 
 pytestmark = pytest.mark.django_db
 
-STEP = Path(__file__).resolve().parents[1]
 SHOP_STAFF_PERMISSIONS = sorted(
     f"{action}_{model}"
     for action in ("add", "change", "delete", "view")
@@ -86,7 +85,7 @@ def test_each_database_migrated_gets_its_own_group(tmp_path):
 
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=STEP,
+        cwd=settings.BASE_DIR,
         env=environment,
         check=True,
     )
