@@ -72,3 +72,15 @@ def test_comment_posts_are_timed_for_the_request_and_the_task(report):
     for row in rows[1:]:
         assert all(re.fullmatch(r"[\d,]+ ms", cell) for cell in row[1:]), row
     assert "`notify_author.enqueue()` makes 1, the INSERT of the task's row" in report
+
+
+def test_deletes_are_counted_with_and_without_delete_receivers(report):
+    rows = table_rows(report, "### Deleting products: what a delete receiver costs")
+    queries = {(row[0], row[1]): int(row[2]) for row in rows if row[0] != "products deleted"}
+
+    # One product: SELECT it; DELETE its tag links, its orders, itself. A receiver on
+    # Order adds the SELECT of the orders; step 07's clear their tags (3 queries each).
+    assert queries[("1", "none")] == 4
+    assert queries[("1", "a no-op post_delete on Order")] == 5
+    assert queries[("1", "step 07's own, on Product")] == 7
+    assert queries[("10", "step 07's own, on Product")] == 4 + 3 * 10

@@ -39,11 +39,15 @@ class Settings:
     ratio_rounds: int
     comments: int
     with_redis: bool
+    # Products deleted at once, and how many times each delete is measured.
+    deletes: dict
 
 
-FULL = Settings(300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"), 15, 50, True)
+FULL = Settings(
+    300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"), 15, 50, True, {1: 21, 100: 9, 10000: 3}
+)
 # A smoke run: every table, with as little work in each as still shows it working.
-QUICK = Settings(10, 12, (4,), (3,), ("SQLite",), 3, 2, False)
+QUICK = Settings(10, 12, (4,), (3,), ("SQLite",), 3, 2, False, {1: 3, 10: 3})
 
 
 def register(subparsers):
@@ -69,6 +73,7 @@ def bench(args):
             (5, "comment_queries", None),
             (6, "comment_queries", None),
             (6, "enqueue_queries", None),
+            (7, "delete_cost", delete_options(settings)),
         ]
     )
     sections = [
@@ -76,6 +81,7 @@ def bench(args):
         query_section(),
         signal_cost_section(settings),
         comment_section(settings),
+        delete_section(settings),
         load_section(settings),
     ]
     text = "\n\n".join(sections) + "\n"
@@ -228,6 +234,40 @@ def comment_section(settings):
         f"besides BEGIN and COMMIT: `notify_author.enqueue()` makes {enqueue}, the INSERT "
         "of the task's row." + "".join(f"\n\n{note}" for note in notes)
     )
+
+
+def delete_options(settings):
+    sizes = sorted(settings.deletes)
+    return {"sizes": sizes, "repetitions": {str(size): settings.deletes[size] for size in sizes}}
+
+
+def delete_section(settings):
+    rows, slowdowns = [], []
+    for measured in measure(7, "delete_cost", delete_options(settings)):
+        baseline = measured["rows"][0]["seconds"]
+        for row in measured["rows"]:
+            ratio = row["seconds"] / baseline
+            cells = [row["receivers"], row["queries"], milliseconds(row["seconds"]), f"{ratio:.1f}"]
+            rows.append([f"{measured['size']:,}", *cells])
+        slowdowns.append((measured["size"], measured["rows"][-1]["seconds"] / baseline))
+    table = markdown_table(
+        ["products deleted", "delete receivers connected", "queries", "median time", "× none"],
+        rows,
+    )
+    largest, slowdown = slowdowns[-1]
+    return (
+        "### Deleting products: what a delete receiver costs (step 07)\n\n"
+        f"{table}\n\n`Product.objects.filter(pk__in=…).delete()`, each product with two "
+        "orders and a tag, in a transaction rolled back after each run; BEGIN and COMMIT not "
+        "counted. With no delete receiver on `Order`, Django deletes a product's orders "
+        "with one `DELETE … WHERE product_id IN (…)`; with one, it first SELECTs them to send "
+        "a signal per row. Step 07's receivers clear each product's tags, three queries a "
+        f"product: {largest:,} products take {slowdown:.0f} times as long."
+    )
+
+
+def milliseconds(seconds):
+    return f"{seconds * 1e3:,.1f} ms"
 
 
 def microseconds(seconds):

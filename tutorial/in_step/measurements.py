@@ -191,6 +191,114 @@ def stock_of(product_ids):
     return dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "quantity"))
 
 
+# The delete receivers that step 07 connects to Product: (signal name, dispatch_uid).
+SHOP_DELETE_RECEIVERS = [
+    ("pre_delete", "untag_deleted_product"),
+    ("post_delete", "delete_image_file"),
+]
+DELETE_SETUPS = ["none", "a no-op post_delete on Order", "step 07's own, on Product"]
+
+
+def delete_cost(sizes, repetitions):
+    """Queries and median seconds to delete N products, each with two orders and a tag,
+    with no delete receiver connected, with one on Order, and with step 07's own."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from products.models import Product
+
+    results = []
+    for size in sizes:
+        product_ids = create_products_to_delete(size)
+        timings = {setup: [] for setup in DELETE_SETUPS}
+        queries = {}
+        # DEBUG off: Django's query log would add its own cost to every query.
+        with override_settings(DEBUG=False):
+            for _repetition in range(repetitions(size)):
+                for setup in DELETE_SETUPS:  # interleaved, so that drift hits each alike
+                    with delete_receivers(setup), counting_queries() as counted:
+                        with transaction.atomic():
+                            started = time.perf_counter()
+                            Product.objects.filter(pk__in=product_ids).delete()
+                            timings[setup].append(time.perf_counter() - started)
+                            transaction.set_rollback(True)  # the next run deletes them again
+                    queries[setup] = counted[0]
+        results.append(
+            {
+                "size": size,
+                "rows": [
+                    {
+                        "receivers": setup,
+                        "queries": queries[setup],
+                        "seconds": statistics.median(timings[setup]),
+                    }
+                    for setup in DELETE_SETUPS
+                ],
+            }
+        )
+    return results
+
+
+def create_products_to_delete(size):
+    from orders.models import Order
+    from products.models import Product, Tag
+
+    tag = Tag.objects.create(name=f"bench {size}")
+    products = Product.objects.bulk_create(
+        Product(name=f"Bench {number}", description="", price=Decimal("1.00"), quantity=9)
+        for number in range(size)
+    )
+    Order.objects.bulk_create(
+        Order(product=product, quantity=1, total_price=Decimal("1.00"))
+        for product in products
+        for _order in range(2)
+    )
+    Product.tags.through.objects.bulk_create(
+        Product.tags.through(product=product, tag=tag) for product in products
+    )
+    return [product.pk for product in products]
+
+
+@contextlib.contextmanager
+def delete_receivers(setup):
+    from django.db.models import signals
+
+    from orders.models import Order
+    from products import signals as shop_receivers
+    from products.models import Product
+
+    def ignore_order_delete(sender, **kwargs):
+        pass
+
+    shop = [(getattr(signals, name), uid) for name, uid in SHOP_DELETE_RECEIVERS]
+    if setup != DELETE_SETUPS[2]:
+        for signal, uid in shop:
+            signal.disconnect(sender=Product, dispatch_uid=uid)
+    if setup == DELETE_SETUPS[1]:
+        signals.post_delete.connect(ignore_order_delete, sender=Order)
+    try:
+        yield
+    finally:
+        signals.post_delete.disconnect(ignore_order_delete, sender=Order)
+        for signal, uid in shop:
+            receiver = getattr(shop_receivers, uid)
+            signal.connect(receiver, sender=Product, dispatch_uid=uid)
+
+
+@contextlib.contextmanager
+def counting_queries():
+    """Count the statements sent to the database, BEGIN and COMMIT aside: [count]."""
+    counted = [0]
+
+    def count(execute, sql, params, many, context):
+        if not sql.upper().startswith(TRANSACTION_CONTROL):
+            counted[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield counted
+
+
 MEASUREMENTS = {
     "queries": lambda options: count_confirmation_queries(),
     "article_queries": lambda options: count_article_queries(),
@@ -200,5 +308,8 @@ MEASUREMENTS = {
     "prepare_blog": lambda options: prepare_blog(),
     "send_cost": lambda options: send_cost(options["repetitions"]),
     "prepare_load": lambda options: prepare_load(**options),
+    "delete_cost": lambda options: delete_cost(
+        options["sizes"], lambda size: options["repetitions"].get(str(size), 1)
+    ),
     "stock": lambda options: {str(k): v for k, v in stock_of(options["products"]).items()},
 }
