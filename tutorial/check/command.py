@@ -58,6 +58,10 @@ README_SECTIONS = {
     "test_task_framework": "The tasks framework's own signals",
     "test_workers": "Faults, and what each one does",
     "test_async_receivers": "Are signals asynchronous?",
+    "test_tags": "Tags, counted by `m2m_changed`",
+    "test_deletes": "Deleting: `pre_delete`, `post_delete` and the file left behind",
+    "test_login_events": "The auth signals feed an audit log",
+    "test_staff_group": "`post_migrate` creates the Shop staff group",
 }
 DEFAULT_SECTION = "The code that changed"
 SETTINGS_IN_MANAGE_PY = re.compile(
