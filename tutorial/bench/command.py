@@ -247,7 +247,8 @@ def delete_section(settings):
         baseline = measured["rows"][0]["seconds"]
         for row in measured["rows"]:
             ratio = row["seconds"] / baseline
-            cells = [row["receivers"], row["queries"], milliseconds(row["seconds"]), f"{ratio:.1f}"]
+            time = milliseconds(row["seconds"])
+            cells = [row["receivers"], f"{row['queries']:,}", time, f"{ratio:.1f}"]
             rows.append([f"{measured['size']:,}", *cells])
         slowdowns.append((measured["size"], measured["rows"][-1]["seconds"] / baseline))
     table = markdown_table(

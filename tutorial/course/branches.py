@@ -1,7 +1,7 @@
 """``python -m tutorial branches PATH``: the steps as a git repository, one branch per step.
 
 Branch ``step-03`` holds steps/03_custom_signal at the root of the repository, in a
-commit whose parent is step-02's, so ``git log step-06`` reads as the course. The
+commit whose parent is step-02's, so ``git log step-07`` reads as the course. The
 branches are generated from the step folders, with a fixed author and fixed dates:
 the same steps give the same commit ids, so the branches can never drift from the
 folders. The standard library and the git program are all this needs.
@@ -55,7 +55,9 @@ def make_branches(args):
         print(f"{branch}  {parent[:12]}  {step_title(step)}")
     if has_work_tree_checkout(repository):
         git(repository, "reset", "--quiet", "--hard")
-    print(f"\n{len(all_steps())} branches in {args.destination}: try `git log --oneline step-06`.")
+    steps = all_steps()
+    last = f"step-{steps[-1].number:02d}"
+    print(f"\n{len(steps)} branches in {args.destination}: try `git log --oneline {last}`.")
     return 0
 
 

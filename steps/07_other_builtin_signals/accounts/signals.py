@@ -24,7 +24,7 @@ def log_logout(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed, dispatch_uid="log_failed_login")
-def log_failed_login(sender, credentials, request=None, **kwargs):
+def log_failed_login(sender, credentials, request, **kwargs):
     """Record the username tried. authenticate() has already masked the password."""
     username = credentials.get(get_user_model().USERNAME_FIELD, "")
     record(LoginEvent.Kind.LOGIN_FAILED, request, username=username)

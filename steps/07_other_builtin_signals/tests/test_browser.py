@@ -148,3 +148,90 @@ def test_a_comment_is_listed_at_once_and_the_worker_emails_the_author(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["admin@example.com"]
     assert "Tried 92 degrees, lovely." in mailoutbox[0].body
+
+
+ADMIN_PASSWORD = "a long admin pass phrase"
+
+
+def log_in_to_the_admin(page, live_server):
+    get_user_model().objects.create_superuser("boss", password=ADMIN_PASSWORD)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_be_visible()
+
+
+def png_file(folder, name):
+    from PIL import Image
+
+    path = folder / name
+    Image.new("RGB", (8, 8), "teal").save(path)
+    return path
+
+
+def test_tags_and_an_image_set_in_the_admin_show_on_the_product_list(
+    live_server, page, media_root, tmp_path
+):
+    call_command("loaddata", "demo", verbosity=0)
+    log_in_to_the_admin(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/products/product/2/change/")
+    page.select_option("#id_tags", label="gifts")  # was coffee and gifts
+    page.set_input_files("#id_image", png_file(tmp_path, "kettle.png"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+
+    page.goto(f"{live_server.url}/products/")
+    expect(page.locator("#tags")).to_contain_text("gifts (2)")
+    expect(page.locator("#tags")).to_contain_text("coffee (1)")
+    expect(page.locator("#product-2 img")).to_have_attribute("src", "/media/products/kettle.png")
+    page.get_by_role("link", name="coffee (1)").click()
+    expect(page.locator("#products li")).to_have_count(1)
+    expect(page.locator("#products li")).to_contain_text("Espresso beans")
+    assert (media_root / "products" / "kettle.png").is_file()
+
+
+def test_deleting_a_product_in_the_admin_lists_its_orders_and_removes_its_image(
+    live_server, page, media_root, tmp_path
+):
+    call_command("loaddata", "demo", verbosity=0)
+    log_in_to_the_admin(page, live_server)
+    page.goto(f"{live_server.url}/admin/products/product/3/change/")
+    page.set_input_files("#id_image", png_file(tmp_path, "mug.png"))
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    assert (media_root / "products" / "mug.png").is_file()
+
+    page.goto(f"{live_server.url}/admin/products/product/3/delete/")
+    expect(page.locator("#content")).to_contain_text("2 x Ceramic mug")
+    page.get_by_role("button", name="Yes, I’m sure").click()
+
+    expect(page.locator(".messagelist .success")).to_contain_text("was deleted successfully")
+    assert not Product.objects.filter(pk=3).exists()
+    assert not Order.objects.filter(product_id=3).exists()
+    assert not (media_root / "products" / "mug.png").exists()
+
+
+def test_a_failed_then_a_good_login_are_both_in_the_audit_log(live_server, page):
+    from accounts.models import LoginEvent
+
+    get_user_model().objects.create_user("lin", password="brew-94-degrees")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "lin")
+    page.fill("#id_password", "brew-92-degrees")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#login .errorlist")).to_contain_text("enter a correct username")
+
+    page.fill("#id_password", "brew-94-degrees")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("h1")).to_have_text("Welcome, lin")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("h1")).to_have_text("Products")
+
+    kinds = LoginEvent.objects.order_by("pk").values_list("kind", "username", "ip_address")
+    assert list(kinds) == [
+        ("login_failed", "lin", "127.0.0.1"),
+        ("logged_in", "lin", "127.0.0.1"),
+        ("logged_out", "lin", "127.0.0.1"),
+    ]
