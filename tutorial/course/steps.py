@@ -59,7 +59,7 @@ def all_steps():
 def step_numbers():
     """ "1 to 7": the steps there are, for the commands' help."""
     numbers = [step.number for step in all_steps()]
-    return f"{numbers[0]} to {numbers[-1]}"
+    return f"{numbers[0]} to {numbers[-1]}" if numbers else f"none found in {STEPS_DIR}"
 
 
 def get_step(number):
