@@ -50,17 +50,21 @@ def test_redis(args):
             print(f"Redis is up at {url} (a throwaway server).")
             # With the tests marked rq, which need RQ's own processes (its work horse).
             task_tests = [*TASK_TESTS, "-m", "not browser"]
-            suites = [step_suite(step, task_tests, env={"REDIS_URL": url}) for step in steps]
+            # Each suite runs at the same time as the others, with its own workers: each
+            # gets a Redis database of its own, so that no worker takes another's jobs.
+            databases = (f"{url.removesuffix('/0')}/{number}" for number in range(16))
+            suites = [
+                step_suite(step, task_tests, env={"REDIS_URL": next(databases)}) for step in steps
+            ]
             for suite in suites:
                 suite.label += " on RQ and Redis"
-            # `make step-6` with REDIS_URL: the server with an RQ worker beside it. Its
-            # own Redis database, so that its worker takes no job of the suites above.
+            # `make step-6` with REDIS_URL: the server with an RQ worker beside it.
             suites.append(
                 Suite(
                     "repository tests/ on Redis",
                     REPO_ROOT,
                     ["tests", "-m", "redis"],
-                    env={"REDIS_URL": url.removesuffix("/0") + "/1"},
+                    env={"REDIS_URL": next(databases)},
                     fail_on_skip=True,
                 )
             )
