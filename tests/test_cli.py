@@ -12,6 +12,7 @@ import pytest
 from conftest import run_tutorial
 
 from tutorial.course.steps import REPO_ROOT, all_steps, get_step
+from tutorial.running.everyday_commands import RQ_WORKER, SERVE_HINTS, worker_command
 
 
 def test_steps_are_numbered_from_their_folder_names():
@@ -212,3 +213,16 @@ def test_the_bytecode_cache_forgets_the_folders_that_are_gone(tmp_path, monkeypa
 
     assert Path(cache_from_source(kept)).exists()
     assert not Path(cache_from_source(removed)).parent.parent.exists()
+
+
+def test_the_steps_with_tasks_are_served_with_their_worker(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    served_with_a_worker = [step.number for step in all_steps() if worker_command(step)]
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+    assert served_with_a_worker == [6, 7]
+    assert worker_command(get_step(7)) == RQ_WORKER
+
+
+def test_every_step_has_its_serve_hints():
+    assert sorted(SERVE_HINTS) == [step.number for step in all_steps()]
