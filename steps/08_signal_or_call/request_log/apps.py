@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class RequestLogConfig(AppConfig):
+    name = "request_log"
