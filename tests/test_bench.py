@@ -84,3 +84,16 @@ def test_deletes_are_counted_with_and_without_delete_receivers(report):
     assert queries[("1", "a no-op post_delete on Order")] == 5
     assert queries[("1", "step 07's own, on Product")] == 7
     assert queries[("10", "step 07's own, on Product")] == 4 + 3 * 10
+
+
+def test_the_capstone_confirms_in_step_07_and_step_08(report):
+    rows = table_rows(report, "### A signal or a call: confirming an order")
+    labels = [row[0] for row in rows if not row[0].startswith("confirmation through")]
+
+    assert labels == [
+        "step 07: stock taken by pre_save and post_save receivers",
+        "step 08: Order.confirm(), then order_confirmed to the sales log",
+        "step 08, nothing listening to order_confirmed",
+    ]
+    assert "5 in step 07, 7 in step 08 (two of them the sales log's)" in report
+    assert "14 in step 07, 9 in step 08" in report

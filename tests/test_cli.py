@@ -220,7 +220,7 @@ def test_the_steps_with_tasks_are_served_with_their_worker(monkeypatch):
     served_with_a_worker = [step.number for step in all_steps() if worker_command(step)]
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-    assert served_with_a_worker == [6, 7]
+    assert served_with_a_worker == [6, 7, 8]
     assert worker_command(get_step(7)) == RQ_WORKER
 
 

@@ -294,3 +294,20 @@ def test_the_compat_layer_reads_both_tuple_shapes():
     ]
     assert found["live"] == [4, 1]
     assert found["other"] == [row[:2] + row[3:] for row in found["current"]]
+
+
+def test_step_8_takes_stock_with_a_call_and_keeps_order_confirmed_for_the_sales_log():
+    """make receivers-8: no receiver of the stock, the tags or the request timing is left."""
+    rows = ours(run_inside_step(8, LIST_RECEIVERS)["rows"])
+    receivers = {receiver for _signal, receiver in rows}
+
+    assert ("orders.signals.order_confirmed", "sales.signals.record_sale") in rows
+    assert not receivers & {
+        "products.signals.note_order_confirmation",
+        "products.signals.update_quantity_on_order_confirmation",
+        "products.signals.count_products_per_tag",
+        "products.signals.untag_deleted_product",
+        "request_log.signals.note_request_start",
+        "request_log.signals.log_request_duration",
+    }
+    assert len(rows) == 9

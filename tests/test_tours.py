@@ -48,6 +48,15 @@ MUST_SHOW = {
         "→ accounts.signals.log_login",
         "Audit log: ada login failed, ada logged in",
     ],
+    8: [
+        "orders.signals.order_confirmed",
+        "→ sales.signals.record_sale",
+        "HTTP 200: Order 1 confirmed successfully.",
+        "Sales log: 2 x Ceramic mug",
+        "HTTP 409: Order 2 was not confirmed",
+        "raised RuntimeError('the loyalty service is down')",
+        "HTTP 200: Order 3 confirmed successfully.",
+    ],
 }
 
 

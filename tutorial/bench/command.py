@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import queue
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,13 +42,24 @@ class Settings:
     with_redis: bool
     # Products deleted at once, and how many times each delete is measured.
     deletes: dict
+    # Step 07 against step 08: rounds, each of this many confirmations per step.
+    capstone: tuple
 
 
 FULL = Settings(
-    300, 160, (1, 4, 8), (3, 4), ("SQLite", "PostgreSQL"), 15, 50, True, {1: 21, 100: 9, 10000: 3}
+    300,
+    160,
+    (1, 4, 8),
+    (3, 4),
+    ("SQLite", "PostgreSQL"),
+    15,
+    50,
+    True,
+    {1: 21, 100: 9, 10000: 3},
+    (7, 200),
 )
 # A smoke run: every table, with as little work in each as still shows it working.
-QUICK = Settings(10, 12, (4,), (3,), ("SQLite",), 3, 2, False, {1: 3, 10: 3})
+QUICK = Settings(10, 12, (4,), (3,), ("SQLite",), 3, 2, False, {1: 3, 10: 3}, (2, 10))
 
 
 def register(subparsers):
@@ -74,6 +86,10 @@ def bench(args):
             (6, "comment_queries", None),
             (6, "enqueue_queries", None),
             (7, "delete_cost", delete_options(settings)),
+            (7, "queries", None),
+            (8, "queries", None),
+            (7, "project_receivers", None),
+            (8, "project_receivers", None),
         ]
     )
     sections = [
@@ -82,6 +98,7 @@ def bench(args):
         signal_cost_section(settings),
         comment_section(settings),
         delete_section(settings),
+        capstone_section(settings),
         load_section(settings),
     ]
     text = "\n\n".join(sections) + "\n"
@@ -264,6 +281,42 @@ def delete_section(settings):
         "with one `DELETE … WHERE product_id IN (…)`; with one, it first SELECTs them to send "
         "a signal per row. Step 07's receivers clear each product's tags, three queries a "
         f"product: {largest:,} products take {slowdown:.0f} times as long."
+    )
+
+
+CAPSTONE_RUNS = [
+    (7, "step 07: stock taken by pre_save and post_save receivers", {}),
+    (8, "step 08: Order.confirm(), then order_confirmed to the sales log", {}),
+    (8, "step 08, nothing listening to order_confirmed", {"without_listeners": True}),
+]
+
+
+def capstone_section(settings):
+    rounds, repetitions = settings.capstone
+    medians = {label: [] for _number, label, _options in CAPSTONE_RUNS}
+    for _round in range(rounds):
+        # One process per run, alternating, so that drift hits every run alike.
+        for number, label, options in CAPSTONE_RUNS:
+            result = measure(
+                number, "confirmation_seconds", {"repetitions": repetitions, **options}
+            )
+            medians[label].append(result["median"])
+    baseline = statistics.median(medians[CAPSTONE_RUNS[0][1]])
+    rows = []
+    for _number, label, _options in CAPSTONE_RUNS:
+        median = statistics.median(medians[label])
+        rows.append([label, microseconds(median), f"{median / baseline:.2f}"])
+    queries = {number: measure(number, "queries") for number in (7, 8)}
+    receivers = {number: measure(number, "project_receivers") for number in (7, 8)}
+    table = markdown_table(["confirmation through the view", "median", "× step 07"], rows)
+    return (
+        "### A signal or a call: confirming an order in step 07 and step 08\n\n"
+        f"{table}\n\n{rounds} rounds of {repetitions} confirmations each, through the test "
+        "client, one process per run, the runs alternating; the median of the rounds' "
+        f"medians. Queries per confirmation, BEGIN and COMMIT aside: {queries[7]['work']} in "
+        f"step 07, {queries[8]['work']} in step 08 (two of them the sales log's). Receivers "
+        f"the project connects (`make receivers-N`): {len(receivers[7])} in step 07, "
+        f"{len(receivers[8])} in step 08."
     )
 
 

@@ -46,7 +46,8 @@ README_SECTIONS = {
     "test_concurrency": "Stock under concurrency",
     "test_model_signals": "Two receivers that work as a pair",
     "test_admin_confirm": "The admin",
-    "test_request_signals": "Request signals",
+    # Step 08 moves the request log from the request signals to a middleware.
+    "test_request_signals": ("Request signals", "Request timing: a middleware"),
     "test_customers": "A profile for every new user",
     "test_signup": "The pages",
     # Step 06 teaches the comment tests again, for the task that replaces the email.
@@ -58,10 +59,11 @@ README_SECTIONS = {
     "test_task_framework": "The tasks framework's own signals",
     "test_workers": "Faults, and what each one does",
     "test_async_receivers": "Are signals asynchronous?",
-    "test_tags": "Tags, counted by `m2m_changed`",
+    "test_tags": ("Tags, counted by `m2m_changed`", "Tags: no receiver at all"),
     "test_deletes": "Deleting: `pre_delete`, `post_delete` and the file left behind",
     "test_login_events": "The auth signals feed an audit log",
     "test_staff_group": "`post_migrate` creates the Shop staff group",
+    "test_confirm": "Stock: a call, and an announcement after the commit",
 }
 DEFAULT_SECTION = "The code that changed"
 SETTINGS_IN_MANAGE_PY = re.compile(

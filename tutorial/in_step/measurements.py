@@ -299,6 +299,44 @@ def counting_queries():
         yield counted
 
 
+def confirmation_seconds(repetitions, without_listeners=False):
+    """Median seconds of one successful POST /orders/<id>/confirm/, through the test
+    client, each for an order of its own; DEBUG off, as the query log would add to it.
+
+    without_listeners: step 08 with nothing listening to order_confirmed.
+    """
+    from django.test.utils import override_settings
+
+    test_environment()
+    if without_listeners:
+        from orders.models import Order
+        from orders.signals import order_confirmed
+
+        assert order_confirmed.disconnect(sender=Order, dispatch_uid="record_sale")
+    orders = [make_order(stock=1) for _ in range(repetitions)]
+    client, timings = Client(), []
+    with override_settings(DEBUG=False):
+        for order in orders:
+            started = time.perf_counter()
+            status = client.post(f"/orders/{order.pk}/confirm/").status_code
+            timings.append(time.perf_counter() - started)
+            assert status == 200, f"confirming order {order.pk} answered {status}"
+    return {"median": statistics.median(timings)}
+
+
+def project_receivers():
+    """The receivers the project itself connects (not Django's or a package's), by signal."""
+    from tutorial.in_step.inspector import receivers_table
+    from tutorial.in_step.naming import project_root
+
+    folders = {path.name for path in project_root().iterdir() if path.is_dir()}
+    return sorted(
+        f"{row.signal.rsplit('.', 1)[-1]}: {row.receiver}"
+        for row in receivers_table()
+        if row.location.split("/", 1)[0] in folders
+    )
+
+
 MEASUREMENTS = {
     "queries": lambda options: count_confirmation_queries(),
     "article_queries": lambda options: count_article_queries(),
@@ -311,5 +349,7 @@ MEASUREMENTS = {
     "delete_cost": lambda options: delete_cost(
         options["sizes"], lambda size: options["repetitions"].get(str(size), 1)
     ),
+    "confirmation_seconds": lambda options: confirmation_seconds(**options),
+    "project_receivers": lambda options: project_receivers(),
     "stock": lambda options: {str(k): v for k, v in stock_of(options["products"]).items()},
 }

@@ -188,7 +188,33 @@ def tour_7():
     say(f"\nAudit log: {events}")
 
 
-TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6, 7: tour_7}
+def tour_8():
+    from orders.models import Order
+    from orders.signals import order_confirmed
+    from products.models import Product
+    from sales.models import Sale
+
+    mug = Product.objects.create(name="Ceramic mug", description="", price=14, quantity=3)
+    first = Order.objects.create(product=mug, quantity=2)
+    second = Order.objects.create(product=mug, quantity=2)
+    say("Step 8: the view calls Order.confirm(); no receiver takes stock any more.")
+    confirm_and_show(first, f"POST /orders/{first.pk}/confirm/: save, then order_confirmed")
+    say(f"Sales log: {', '.join(str(sale) for sale in Sale.objects.all())}")
+    confirm_and_show(second, f"POST /orders/{second.pk}/confirm/: only 1 mug left")
+
+    def broken_listener(sender, order, **kwargs):
+        raise RuntimeError("the loyalty service is down")
+
+    third = Order.objects.create(product=mug, quantity=1)
+    order_confirmed.connect(broken_listener, sender=Order)
+    try:
+        title = f"POST /orders/{third.pk}/confirm/, a listener fails: the confirmation stands"
+        confirm_and_show(third, title)
+    finally:
+        order_confirmed.disconnect(broken_listener, sender=Order)
+
+
+TOURS = {1: tour_1, 2: tour_2, 3: tour_3, 4: tour_4, 5: tour_5, 6: tour_6, 7: tour_7, 8: tour_8}
 
 
 def run_tour(number):

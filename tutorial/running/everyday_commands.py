@@ -42,6 +42,10 @@ SERVE_HINTS = {
         "/login/     log in, or fail to: each attempt lands in /admin/accounts/loginevent/",
         "/admin/auth/group/  the 'Shop staff' group that migrate created",
     ],
+    8: [
+        "/orders/  confirm: Order.confirm() takes the stock, the sales log hears of it after",
+        "/admin/sales/sale/  the sales log, written by the one order_confirmed listener",
+    ],
 }
 
 
