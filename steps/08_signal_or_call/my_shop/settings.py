@@ -114,7 +114,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 
 # Show the log lines in the runserver console: "Quantity updated for ..." from
-# products, failed order_confirmed listeners, and each request's duration.
+# products, and each request's duration from request_log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -126,7 +126,6 @@ LOGGING = {
     },
     "loggers": {
         "products": {"handlers": ["console"], "level": "INFO"},
-        "orders": {"handlers": ["console"], "level": "INFO"},
         "request_log": {"handlers": ["console"], "level": "DEBUG"},
         "blog": {"handlers": ["console"], "level": "INFO"},
         "django_tasks": {"handlers": ["console"], "level": "INFO"},

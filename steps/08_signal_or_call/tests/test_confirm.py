@@ -184,5 +184,5 @@ def test_a_failing_listener_is_logged_and_the_confirmation_stands(
     assert response.status_code == 200
     assert stock_of(order) == 3
     assert Sale.objects.count() == 1, "the other listener still ran"
-    assert f"broken_listener failed on order_confirmed for order {order.pk}" in caplog.text
-    assert "the loyalty service is down" in caplog.text
+    [logged] = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert "the loyalty service is down" in logged.getMessage(), "log the listener's error"
