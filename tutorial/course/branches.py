@@ -1,7 +1,7 @@
 """``python -m tutorial branches PATH``: the steps as a git repository, one branch per step.
 
 Branch ``step-03`` holds steps/03_custom_signal at the root of the repository, in a
-commit whose parent is step-02's, so ``git log step-07`` reads as the course. The
+commit whose parent is step-02's, so ``git log step-08`` reads as the course. The
 branches are generated from the step folders, with a fixed author and fixed dates:
 the same steps give the same commit ids, so the branches can never drift from the
 folders. The standard library and the git program are all this needs.
