@@ -194,6 +194,11 @@ def test_a_post_save_receiver_sees_the_old_tags_when_the_admin_saves(admin_clien
     assert counts() == {"mugs": 0, "gifts": 1}
 
 
+def test_create_cannot_take_tags_they_are_set_after_the_save(mugs):
+    with pytest.raises(TypeError, match="Use tags.set"):
+        new_product(tags=[mugs])
+
+
 def test_the_admin_lists_tags_with_their_counts(admin_client, mugs):
     new_product().tags.add(mugs)
 
