@@ -1,7 +1,7 @@
 import io
-from decimal import Decimal
 
 import pytest
+from conftest import new_product
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
@@ -22,12 +22,6 @@ def png(name="mug.png"):
     image = io.BytesIO()
     Image.new("RGB", (8, 8), "teal").save(image, "PNG")
     return SimpleUploadedFile(name, image.getvalue(), content_type="image/png")
-
-
-def new_product(name="Ceramic mug", image=None):
-    return Product.objects.create(
-        name=name, description="Hand-thrown", price=Decimal("14.00"), quantity=9, image=image
-    )
 
 
 def files_in(folder):

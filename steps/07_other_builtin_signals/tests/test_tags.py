@@ -1,8 +1,7 @@
-from decimal import Decimal
-
 import django
 import pytest
 from asgiref.sync import async_to_sync
+from conftest import new_product
 from django.core.management import call_command
 from django.db.models.signals import m2m_changed, post_save
 from django.test import AsyncClient
@@ -12,12 +11,6 @@ from products.models import Product, Tag
 pytestmark = pytest.mark.django_db
 
 Through = Product.tags.through
-
-
-def new_product(name="Ceramic mug", **fields):
-    return Product.objects.create(
-        name=name, description="", price=Decimal("14.00"), quantity=5, **fields
-    )
 
 
 @pytest.fixture

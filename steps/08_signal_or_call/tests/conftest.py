@@ -71,19 +71,24 @@ def blog(django_user_model):
     return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
 
 
+def new_product(name="Ceramic mug", stock=5, **fields):
+    """A product at 14.00 with the given stock; fields such as image or tags are passed on."""
+    from decimal import Decimal
+
+    from products.models import Product
+
+    return Product.objects.create(
+        name=name, description="Hand-thrown", price=Decimal("14.00"), quantity=stock, **fields
+    )
+
+
 @pytest.fixture
 def make_order():
     """Create an order for a new product with the given stock."""
-    from decimal import Decimal
-
     from orders.models import Order
-    from products.models import Product
 
     def make_order(stock=5, quantity=1, name="Ceramic mug"):
-        product = Product.objects.create(
-            name=name, description="Hand-thrown", price=Decimal("14.00"), quantity=stock
-        )
-        return Order.objects.create(product=product, quantity=quantity)
+        return Order.objects.create(product=new_product(name, stock), quantity=quantity)
 
     return make_order
 
@@ -105,7 +110,14 @@ except ImportError:
 
     TASKS_PACKAGE = "django_tasks"
 
-__all__ = ["MAIL_SERVER_DOWN", "TASKS_PACKAGE", "TaskResultStatus", "stock_of", "task_backends"]
+__all__ = [
+    "MAIL_SERVER_DOWN",
+    "TASKS_PACKAGE",
+    "TaskResultStatus",
+    "new_product",
+    "stock_of",
+    "task_backends",
+]
 
 
 @pytest.fixture
