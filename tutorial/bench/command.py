@@ -259,20 +259,20 @@ def delete_options(settings):
 
 
 def delete_section(settings):
-    rows, slowdowns = [], []
-    for measured in measure(7, "delete_cost", delete_options(settings)):
+    rows, results = [], measure(7, "delete_cost", delete_options(settings))
+    for measured in results:
         baseline = measured["rows"][0]["seconds"]
         for row in measured["rows"]:
             ratio = row["seconds"] / baseline
             time = milliseconds(row["seconds"])
             cells = [row["receivers"], f"{row['queries']:,}", time, f"{ratio:.1f}"]
             rows.append([f"{measured['size']:,}", *cells])
-        slowdowns.append((measured["size"], measured["rows"][-1]["seconds"] / baseline))
+    largest = results[-1]  # sizes are measured smallest first
+    slowdown = largest["rows"][-1]["seconds"] / largest["rows"][0]["seconds"]
     table = markdown_table(
         ["products deleted", "delete receivers connected", "queries", "median time", "× none"],
         rows,
     )
-    largest, slowdown = slowdowns[-1]
     return (
         "### Deleting products: what a delete receiver costs (step 07)\n\n"
         f"{table}\n\n`Product.objects.filter(pk__in=…).delete()`, each product with two "
@@ -280,7 +280,7 @@ def delete_section(settings):
         "counted. With no delete receiver on `Order`, Django deletes a product's orders "
         "with one `DELETE … WHERE product_id IN (…)`; with one, it first SELECTs them to send "
         "a signal per row. Step 07's receivers clear each product's tags, three queries a "
-        f"product: {largest:,} products take {slowdown:.0f} times as long."
+        f"product: {largest['size']:,} products take {slowdown:.0f} times as long."
     )
 
 

@@ -196,7 +196,11 @@ SHOP_DELETE_RECEIVERS = [
     ("pre_delete", "untag_deleted_product"),
     ("post_delete", "delete_image_file"),
 ]
-DELETE_SETUPS = ["none", "a no-op post_delete on Order", "step 07's own, on Product"]
+DELETE_SETUPS = NO_RECEIVER, ORDER_RECEIVER, SHOP_RECEIVERS = (
+    "none",
+    "a no-op post_delete on Order",
+    "step 07's own, on Product",
+)
 
 
 def delete_cost(sizes, repetitions):
@@ -271,10 +275,10 @@ def delete_receivers(setup):
         pass
 
     shop = [(getattr(signals, name), uid) for name, uid in SHOP_DELETE_RECEIVERS]
-    if setup != DELETE_SETUPS[2]:
+    if setup != SHOP_RECEIVERS:
         for signal, uid in shop:
             signal.disconnect(sender=Product, dispatch_uid=uid)
-    if setup == DELETE_SETUPS[1]:
+    if setup == ORDER_RECEIVER:
         signals.post_delete.connect(ignore_order_delete, sender=Order)
     try:
         yield
