@@ -57,7 +57,7 @@ def all_steps():
 
 
 def step_numbers():
-    """ "1 to 7": the steps there are, for the commands' help."""
+    """The range of the steps there are, such as "1 to 8", for the commands' help."""
     numbers = [step.number for step in all_steps()]
     return f"{numbers[0]} to {numbers[-1]}" if numbers else f"none found in {STEPS_DIR}"
 
