@@ -1,8 +1,12 @@
+import threading
+import time
+
 import django
 import pytest
 from asgiref.sync import async_to_sync
 from conftest import new_product
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_save
 from django.test import AsyncClient
 
@@ -138,6 +142,73 @@ def test_from_the_tags_side_reverse_is_true_and_pk_set_holds_products(heard, mug
     assert all(c["instance"] == mugs and c["model"] is Product and c["reverse"] for c in calls)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_tagging_two_products_at_once_count_both():
+    """The second transaction waits for the first's lock on the tag, then counts.
+
+    On PostgreSQL its count must include the link the first one committed meanwhile;
+    SQLite lets one transaction write at a time, so there the second waits at BEGIN.
+    """
+    mugs = Tag.objects.create(name="mugs")
+    mug, kettle = new_product(), new_product("Kettle")
+    first_has_counted, first_may_commit = threading.Event(), threading.Event()
+
+    def tag_the_mug():
+        with transaction.atomic():
+            mug.tags.add(mugs)
+            first_has_counted.set()
+            first_may_commit.wait(timeout=10)
+
+    first = in_a_thread(tag_the_mug)
+    assert first_has_counted.wait(timeout=10)
+    second = in_a_thread(lambda: kettle.tags.add(mugs))
+    wait_until_a_transaction_waits_for_a_lock()
+    first_may_commit.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+
+    assert Through.objects.filter(tag=mugs).count() == 2
+    assert counts() == {"mugs": 2}
+
+
+def in_a_thread(work):
+    def run():
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_until_a_transaction_waits_for_a_lock():
+    if connection.vendor != "postgresql":
+        time.sleep(0.2)  # SQLite has nothing to look at: the second thread waits at BEGIN.
+        return
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    pytest.fail("the second transaction never waited for the first one's lock")
+
+
+def test_writing_through_the_link_model_sends_nothing_and_the_count_goes_stale(heard, mugs):
+    mug, kettle, cup = new_product(), new_product("Kettle"), new_product("Cup")
+    calls = heard(m2m_changed, sender=Through)
+
+    Through.objects.create(product=mug, tag=mugs)
+    Through.objects.bulk_create([Through(product=kettle, tag=mugs), Through(product=cup, tag=mugs)])
+    Through.objects.filter(product=cup).delete()
+
+    assert calls == []
+    assert mugs.products.count() == 2
+    assert counts() == {"mugs": 0}, "the stored count never heard of these links"
+
+
 def test_deleting_a_product_takes_it_out_of_its_tags_counts(mugs, gifts):
     mug, kettle = new_product(), new_product("Kettle")
     mug.tags.add(mugs, gifts)
@@ -233,6 +304,28 @@ def test_the_product_list_filters_by_tag_and_shows_the_counts(client, mugs, gift
     assert only_mugs.context["selected_tag"] == mugs
 
 
+def test_the_product_list_answers_head_and_refuses_post(client):
+    assert client.head("/products/").status_code == 200
+    assert client.post("/products/").status_code == 405
+
+
+def test_a_tag_name_unique_ignoring_case_folds_non_ascii_letters_on_postgresql_only(
+    admin_client,
+):
+    Tag.objects.create(name="Äpfel")
+
+    response = admin_client.post("/admin/products/tag/add/", {"name": "äpfel"})
+
+    names = sorted(Tag.objects.values_list("name", flat=True))
+    if connection.vendor == "sqlite":
+        # SQLite's LOWER() folds A to Z only: Ä and ä stay two letters, two tags.
+        assert response.status_code == 302
+        assert names == ["Äpfel", "äpfel"]
+    else:
+        assert "A tag with this name already exists." in response.text
+        assert names == ["Äpfel"]
+
+
 def test_the_product_list_answers_404_for_an_unknown_tag(client):
     assert client.get("/products/", {"tag": "nope"}).status_code == 404
 
@@ -256,4 +349,28 @@ def test_loading_a_fixture_sends_m2m_changed_marked_raw_from_django_6_1_on(heard
     # Django 5.2 sends no raw argument at all; 6.1 sends raw=True while loading.
     expected = {True} if django.VERSION >= (6, 1) else {"absent"}
     assert {call.get("raw", "absent") for call in calls} == expected
+    # demo.json stores 0 for both: the receivers counted the links.
     assert counts() == {"coffee": 2, "gifts": 2}
+
+
+def test_loaddata_hands_post_save_and_m2m_changed_the_same_instance(heard):
+    """So a receiver can tell a fixture's links on Django 5.2: post_save said raw=True."""
+    saved, changed = heard(post_save, sender=Product), heard(m2m_changed, sender=Through)
+
+    call_command("loaddata", "demo", verbosity=0)
+
+    loaded = [call["instance"] for call in saved if call["raw"]]
+    assert changed
+    assert all(any(call["instance"] is product for product in loaded) for call in changed)
+
+
+def test_loading_the_demo_again_recounts_instead_of_keeping_the_fixture_s_number():
+    call_command("loaddata", "demo", verbosity=0)
+    new_product("Tea tin").tags.add(Tag.objects.get(name="coffee"))
+    assert counts() == {"coffee": 3, "gifts": 2}
+
+    # The fixture's products keep their tags: set() changes no link, m2m_changed has
+    # nothing to recount, and the tags are written with the fixture's product_count.
+    call_command("loaddata", "demo", verbosity=0)
+
+    assert counts() == {"coffee": 3, "gifts": 2}
