@@ -130,6 +130,10 @@ LOGGING = {
         "blog": {"handlers": ["console"], "level": "INFO"},
         "django_tasks": {"handlers": ["console"], "level": "INFO"},
         "django_tasks_db": {"handlers": ["console"], "level": "INFO"},
+        # An on_commit(robust=True) callback that fails (an image file that cannot be
+        # deleted) is logged here. Django's own console handler prints only while DEBUG
+        # is on: this one prints whatever DEBUG is.
+        "django.db.backends.base": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
 

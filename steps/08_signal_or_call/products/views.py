@@ -1,10 +1,10 @@
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from products.models import Product, Tag
 
 
-@require_GET
+@require_safe
 def product_list(request):
     """The catalogue, optionally filtered by one tag: /products/?tag=<name>."""
     products = Product.objects.prefetch_related("tags").order_by("name")

@@ -3,6 +3,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from conftest import new_product
 from django.core.management import call_command
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_save
 from django.test import AsyncClient
 
@@ -257,3 +258,36 @@ def test_loading_a_fixture_sends_m2m_changed_marked_raw_from_django_6_1_on(heard
     expected = {True} if django.VERSION >= (6, 1) else {"absent"}
     assert {call.get("raw", "absent") for call in calls} == expected
     assert counts() == {"coffee": 2, "gifts": 2}
+
+
+def test_the_product_list_answers_head_and_refuses_post(client):
+    assert client.head("/products/").status_code == 200
+    assert client.post("/products/").status_code == 405
+
+
+def test_a_tag_name_unique_ignoring_case_folds_non_ascii_letters_on_postgresql_only(
+    admin_client,
+):
+    Tag.objects.create(name="Äpfel")
+
+    response = admin_client.post("/admin/products/tag/add/", {"name": "äpfel"})
+
+    names = sorted(Tag.objects.values_list("name", flat=True))
+    if connection.vendor == "sqlite":
+        # SQLite's LOWER() folds A to Z only: Ä and ä stay two letters, two tags.
+        assert response.status_code == 302
+        assert names == ["Äpfel", "äpfel"]
+    else:
+        assert "A tag with this name already exists." in response.text
+        assert names == ["Äpfel"]
+
+
+def test_loaddata_hands_post_save_and_m2m_changed_the_same_instance(heard):
+    """So a receiver can tell a fixture's links on Django 5.2: post_save said raw=True."""
+    saved, changed = heard(post_save, sender=Product), heard(m2m_changed, sender=Through)
+
+    call_command("loaddata", "demo", verbosity=0)
+
+    loaded = [call["instance"] for call in saved if call["raw"]]
+    assert changed
+    assert all(any(call["instance"] is product for product in loaded) for call in changed)
