@@ -67,6 +67,7 @@ def test_start_says_which_readme_to_follow_and_how_to_check(started):
 
     assert "steps/03_custom_signal/README.md" in output.stdout
     assert f"make check STEP=3 PROJECT={project}" in output.stdout
+    assert f"{REPO_ROOT / '.venv' / 'bin' / 'python'} manage.py migrate" in output.stdout
 
 
 def test_the_started_project_migrates_and_passes_the_previous_steps_check(started, tmp_path):

@@ -5,6 +5,7 @@ templates and fixtures; never the course's tests, pytest.ini, README, databases 
 caches. The standard library is enough: this runs before .venv exists.
 """
 
+import os
 import shutil
 import sys
 
@@ -14,10 +15,12 @@ from tutorial.course.learner_folders import (
     is_empty_or_new,
     outside_the_repository,
 )
-from tutorial.course.steps import get_step, step_numbers
+from tutorial.course.steps import REPO_ROOT, get_step, step_numbers
 
 # What a step folder holds for the course only.
 COURSE_ONLY = ("tests", "pytest.ini", "README.md")
+# The course's environment (make setup creates it): every package of every step.
+COURSE_VENV = REPO_ROOT / ".venv"
 
 
 def register(subparsers):
@@ -48,7 +51,26 @@ def start(args):
     print(f'     "The code that changed". `make diff-{step.number}` shows every changed line.')
     print(f"  2. Check your project: make check STEP={step.number} PROJECT={args.project}")
     print(f"     (or: python -m tutorial check {step.number} {args.project})")
+    print_which_python(args.project)
     return 0
+
+
+def print_which_python(project):
+    """Say which Python runs the learner's manage.py: the course's, which has every package."""
+    if os.name == "nt":
+        python, activate = (
+            COURSE_VENV / "Scripts" / "python.exe",
+            COURSE_VENV / "Scripts" / "activate",
+        )
+    else:
+        python, activate = (
+            COURSE_VENV / "bin" / "python",
+            f"source {COURSE_VENV / 'bin' / 'activate'}",
+        )
+    print("\nWhich Python: the course's environment, which has every package the steps use")
+    print("(any make target creates it). The README's `pip install` lines are done already there.")
+    print(f"  cd {project} && {python} manage.py migrate")
+    print(f"  or activate it once per terminal: {activate}")
 
 
 def print_how_to_begin(step, project):
@@ -57,6 +79,7 @@ def print_how_to_begin(step, project):
     print(f"  mkdir {project} && cd {project}")
     print("  django-admin startproject my_shop .")
     print(f"Then check your project: make check STEP={step.number} PROJECT={project}")
+    print_which_python(project)
 
 
 def usable_destination(project):
