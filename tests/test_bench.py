@@ -96,4 +96,4 @@ def test_the_capstone_confirms_in_step_07_and_step_08(report):
         "step 08, nothing listening to order_confirmed",
     ]
     assert "5 in step 07, 7 in step 08 (two of them the sales log's)" in report
-    assert "14 in step 07, 9 in step 08" in report
+    assert "18 in step 07, 12 in step 08" in report

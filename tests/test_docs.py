@@ -24,7 +24,8 @@ REQUIRED_SECTIONS = [
     "## Differences from the article",
 ]
 FENCED_BLOCK = re.compile(r"^```[\w-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
-PATH_COMMENT = re.compile(r"# ([\w.-]+(?:/[\w.-]+)*\.\w+)\n")
+# "# products/signals.py", or for a template "{# products/templates/products/list.html #}".
+PATH_COMMENT = re.compile(r"(?:# |\{# )([\w.-]+(?:/[\w.-]+)*\.\w+)(?: #\})?\n")
 FILE_BULLET = re.compile(r"- `([^`]+)`(?: \((added|removed)\))?")
 INLINE_CODE = re.compile(r"`([^`\n]+)`")
 

@@ -310,4 +310,6 @@ def test_step_8_takes_stock_with_a_call_and_keeps_order_confirmed_for_the_sales_
         "request_log.signals.note_request_start",
         "request_log.signals.log_request_duration",
     }
-    assert len(rows) == 9
+    # 12: the sales log, the image files (4), the profile, the comment (2), the audit
+    # log (3) and the staff group.
+    assert len(rows) == 12

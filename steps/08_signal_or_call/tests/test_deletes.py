@@ -5,8 +5,9 @@ import pytest
 from conftest import new_product
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, pre_delete
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from orders.models import Order
@@ -334,3 +335,18 @@ def test_deleting_a_product_with_confirmed_orders_deletes_them_too(admin_client)
     assert "Order: <a" in confirm_page.text and "2 x Ceramic mug" in confirm_page.text
     assert response.status_code == 302
     assert not Order.objects.exists()
+
+
+@pytest.mark.course_only
+def test_django_deletes_a_list_of_primary_keys_a_hundred_at_a_time():
+    Product.objects.bulk_create(
+        Product(name=f"Mug {number}", description="", price=1, quantity=1) for number in range(250)
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        Product.objects.all().delete()
+
+    deletes = [
+        query for query in captured if query["sql"].startswith('DELETE FROM "products_product"')
+    ]
+    assert len(deletes) == 3, "250 primary keys: 100, 100 and 50"
