@@ -11,7 +11,7 @@ class LoginEvent(models.Model):
         LOGIN_FAILED = "login_failed", "login failed"
 
     kind = models.CharField(max_length=12, choices=Kind)
-    # A failed login has no user: the username is what was typed, which may be nobody's.
+    # A failed login has a user only when the username typed is someone's.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

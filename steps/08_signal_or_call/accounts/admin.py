@@ -16,3 +16,7 @@ class LoginEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Also takes "Delete selected" out of the list's actions.
+        return False

@@ -54,7 +54,7 @@ def test_post_migrate_is_sent_once_per_app_with_models(heard):
     assert {call["using"] for call in sent} == {"default"}
 
 
-def test_post_migrate_carries_the_historical_models_and_the_plan(heard):
+def test_post_migrate_carries_the_historical_models(heard):
     sent = heard(post_migrate)
 
     call_command("migrate", verbosity=0)
@@ -64,7 +64,24 @@ def test_post_migrate_carries_the_historical_models_and_the_plan(heard):
     assert historical.get_model("products", "Product") is not global_apps.get_model(
         "products", "Product"
     )
-    assert sent[0]["plan"] == []  # nothing left to apply
+
+
+def test_the_plan_pairs_each_migration_run_with_backwards_faked_or_not(heard):
+    sent = heard(post_migrate, sender=global_apps.get_app_config("accounts"))
+
+    call_command("migrate", verbosity=0)
+    call_command("migrate", "accounts", "zero", fake=True, verbosity=0)
+    call_command("migrate", "accounts", fake=True, verbosity=0)
+
+    plans = [
+        [(migration.app_label, migration.name, backwards) for migration, backwards in call["plan"]]
+        for call in sent
+    ]
+    assert plans == [
+        [],  # nothing left to apply
+        [("accounts", "0001_initial", True)],
+        [("accounts", "0001_initial", False)],
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,19 +94,121 @@ def test_flush_sends_post_migrate_without_apps_and_the_group_comes_back(heard):
     assert staff_permissions() == SHOP_STAFF_PERMISSIONS
 
 
-def test_each_database_migrated_gets_its_own_group(tmp_path):
-    """migrate works on one database at a time, and sends post_migrate for that one."""
-    other_database = tmp_path / "other.sqlite3"
-    environment = {**os.environ, "SQLITE_PATH": str(other_database)}
-    environment.pop("DATABASE_URL", None)
+# Added to the project's settings: a second database, catalogue, next to default.
+TWO_DATABASES = """
+from pathlib import Path
 
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--verbosity", "0"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        check=True,
+HERE = Path(__file__).parent
+DATABASES = {
+    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": HERE / "default.sqlite3"},
+    "catalogue": {"ENGINE": "django.db.backends.sqlite3", "NAME": HERE / "catalogue.sqlite3"},
+}
+"""
+# A router for them, as a project would have in its own module.
+USERS_ON_DEFAULT = """
+DATABASE_ROUTERS = ["two_databases.UsersOnDefault"]
+
+
+class UsersOnDefault:
+    \"\"\"auth, and the apps whose models point to a user, stay off catalogue.\"\"\"
+
+    def allow_migrate(self, db, app_label, **hints):
+        if db == "catalogue" and app_label in {"auth", "admin", "customers", "blog", "accounts"}:
+            return False
+        return None
+"""
+
+
+def write_settings(folder, *, router=False):
+    """Write the settings module two_databases into folder: the project's, and more."""
+    project_settings = f"from {os.environ['DJANGO_SETTINGS_MODULE']} import *\n"
+    (folder / "two_databases.py").write_text(
+        project_settings + TWO_DATABASES + (USERS_ON_DEFAULT if router else "")
     )
 
-    with sqlite3.connect(other_database) as connection:
-        groups = connection.execute("SELECT name FROM auth_group").fetchall()
-    assert groups == [("Shop staff",)]
+
+def manage(folder, *arguments):
+    """Run manage.py with the settings in folder; fail with its output if it fails."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "two_databases",
+        "PYTHONPATH": str(folder),
+    }
+    environment.pop("DATABASE_URL", None)
+    finished = subprocess.run(
+        [sys.executable, "manage.py", *arguments, "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr
+
+
+def staff_permissions_in(database):
+    """The codenames of the Shop staff group's permissions in that SQLite file."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT codename FROM auth_permission"
+            " JOIN auth_group_permissions ON auth_permission.id = permission_id"
+            " JOIN auth_group ON auth_group.id = group_id WHERE auth_group.name = 'Shop staff'"
+        )
+        return sorted(codename for (codename,) in rows)
+
+
+def tables(database):
+    with sqlite3.connect(database) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+
+
+def test_each_database_migrated_gets_its_own_group(tmp_path):
+    """migrate works on one database at a time, and sends post_migrate for that one.
+
+    catalogue is migrated in stages, so its permissions have other ids than default's,
+    as two databases with different histories do.
+    """
+    write_settings(tmp_path)
+    manage(tmp_path, "migrate")
+
+    manage(tmp_path, "migrate", "--database", "catalogue", "auth")
+    manage(tmp_path, "migrate", "--database", "catalogue", "products")
+    manage(tmp_path, "migrate", "--database", "catalogue")
+
+    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
+    assert staff_permissions_in(tmp_path / "catalogue.sqlite3") == SHOP_STAFF_PERMISSIONS
+
+
+def test_a_database_that_a_router_keeps_auth_off_gets_no_group(tmp_path):
+    write_settings(tmp_path, router=True)
+
+    manage(tmp_path, "migrate")
+    manage(tmp_path, "migrate", "--database", "catalogue")
+
+    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
+    catalogue = tables(tmp_path / "catalogue.sqlite3")
+    assert "products_product" in catalogue
+    assert "auth_group" not in catalogue
+
+
+def test_migrate_auth_zero_drops_the_group_and_the_next_migrate_brings_it_back(tmp_path):
+    """After auth zero, the apps post_migrate passes have no auth app to find Group in."""
+    write_settings(tmp_path)
+    manage(tmp_path, "migrate")
+
+    manage(tmp_path, "migrate", "auth", "zero")
+    assert "auth_group" not in tables(tmp_path / "default.sqlite3")
+
+    manage(tmp_path, "migrate")
+    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
+
+
+def test_a_migrate_that_stops_short_of_the_shop_s_apps_leaves_the_group_for_later(tmp_path):
+    """migrate auth on a new database: orders and products have no permissions yet."""
+    write_settings(tmp_path)
+
+    manage(tmp_path, "migrate", "auth")
+    with sqlite3.connect(tmp_path / "default.sqlite3") as connection:
+        assert connection.execute("SELECT name FROM auth_group").fetchall() == []
+
+    manage(tmp_path, "migrate")
+    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
