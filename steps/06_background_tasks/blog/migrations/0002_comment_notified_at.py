@@ -5,7 +5,9 @@ from django.db.models import F
 def mark_earlier_comments_notified(apps, schema_editor):
     """Step 05 emailed their authors in the request: nothing is still due for them."""
     Comment = apps.get_model("blog", "Comment")
-    Comment.objects.update(notified_at=F("created_at"))
+    # On the database being migrated, which need not be the default one.
+    comments = Comment.objects.using(schema_editor.connection.alias)
+    comments.update(notified_at=F("created_at"))
 
 
 class Migration(migrations.Migration):
