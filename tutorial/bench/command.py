@@ -279,8 +279,9 @@ def delete_section(settings):
         "orders and a tag, in a transaction rolled back after each run; BEGIN and COMMIT not "
         "counted. With no delete receiver on `Order`, Django deletes a product's orders "
         "with one `DELETE … WHERE product_id IN (…)`; with one, it first SELECTs them to send "
-        "a signal per row. Step 07's receivers clear each product's tags, three queries a "
-        f"product: {largest['size']:,} products take {slowdown:.0f} times as long."
+        "a signal per row. Step 07's receivers clear each product's tags, four queries a "
+        "product (read the tags, delete the links, lock the tags, recount them): "
+        f"{largest['size']:,} products take {slowdown:.0f} times as long."
     )
 
 
