@@ -327,7 +327,8 @@ def test_flush_empties_every_table_without_a_delete_signal(heard):
 
 def test_deleting_a_product_with_confirmed_orders_deletes_them_too(admin_client):
     mug = new_product()
-    Order.objects.create(product=mug, quantity=2, confirmed=True)
+    order = Order.objects.create(product=mug, quantity=2)
+    Order.objects.filter(pk=order.pk).update(confirmed=True)
 
     confirm_page = admin_client.get(f"/admin/products/product/{mug.pk}/delete/")
     response = admin_client.post(f"/admin/products/product/{mug.pk}/delete/", {"post": "yes"})

@@ -130,6 +130,11 @@ LOGGING = {
         "blog": {"handlers": ["console"], "level": "INFO"},
         "django_tasks": {"handlers": ["console"], "level": "INFO"},
         "django_tasks_db": {"handlers": ["console"], "level": "INFO"},
+        "sales": {"handlers": ["console"], "level": "INFO"},
+        # send_robust() logs a listener's exception here, with its traceback. Django's
+        # own console handler prints only while DEBUG is on: this one prints whatever
+        # DEBUG is.
+        "django.dispatch": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # An on_commit(robust=True) callback that fails (an image file that cannot be
         # deleted) is logged here. Django's own console handler prints only while DEBUG
         # is on: this one prints whatever DEBUG is.

@@ -26,24 +26,49 @@ class Order(models.Model):
         return f"{self.quantity} x {self.product.name}"
 
     def save(self, *args, **kwargs):
-        self.total_price = self.product.price * self.quantity
+        update_fields = kwargs.get("update_fields")
+        self.refuse_a_change_of_confirmed(update_fields)
+        if update_fields is None or "total_price" in update_fields:
+            self.total_price = self.product.price * self.quantity
         super().save(*args, **kwargs)
+
+    def refuse_a_change_of_confirmed(self, update_fields):
+        """Raise ValueError if this save would write another confirmed than the stored one.
+
+        An order is confirmed by confirm(), which takes its stock, and never
+        unconfirmed: a save that flipped the flag would do neither.
+        """
+        if update_fields is not None and "confirmed" not in update_fields:
+            return
+        stored = False
+        if self.pk is not None and not self._state.adding:
+            row = Order.objects.filter(pk=self.pk).values_list("confirmed", flat=True)
+            stored = bool(row.first())
+        if self.confirmed != stored:
+            raise ValueError(
+                "An order is confirmed by Order.confirm() and never unconfirmed; "
+                "save() does not change confirmed."
+            )
 
     def confirm(self):
         """Confirm the order and take its stock; return False if it was confirmed already.
 
         Raises OutOfStock, and leaves the order unconfirmed, when the stock is short.
-        The order's row stays locked until the caller's transaction ends, so two
-        confirmations of one order take its stock once.
+        The row is locked and read again first: what is stored decides, not this
+        instance, which may be older than another request's confirmation or change.
+        The lock holds until the caller's transaction ends, so two confirmations of
+        one order take its stock once.
         """
+        if self.pk is None:
+            raise ValueError("Save the order before confirming it.")
+        locked = Order.objects.select_for_update(of=("self",)).select_related("product")
         with transaction.atomic():
-            stored = Order.objects.select_for_update().filter(pk=self.pk)
-            if stored.values_list("confirmed", flat=True).get():
-                self.confirmed = True
+            self.refresh_from_db(from_queryset=locked)
+            if self.confirmed:
                 return False
             take_stock(self.product, self.quantity)
+            Order.objects.filter(pk=self.pk).update(confirmed=True)
             self.confirmed = True
-            self.save(update_fields=["confirmed"])
             # After the commit, to listeners the orders app does not know: send_robust
             # logs a listener's exception and goes on to the next one.
             announce = partial(order_confirmed.send_robust, sender=Order, order=self)

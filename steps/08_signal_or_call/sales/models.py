@@ -1,15 +1,21 @@
 from django.db import models
 
+from orders.models import Order
+
 
 class Sale(models.Model):
-    """One line of the sales log, written when an order's confirmation is committed.
+    """One line of the sales log: what an order was when its confirmation was committed.
 
     It copies what it needs from the order, so that it outlives the order: deleting a
-    product deletes its orders, not its sales. The order's number is a plain column,
-    not a foreign key, so that deleting orders never has to touch this table.
+    product deletes its orders, not its sales. The link to the order makes a second
+    sale for the same order impossible; when the order is deleted, the link is
+    cleared, and order_number keeps its number for the record.
     """
 
-    order_number = models.PositiveBigIntegerField(unique=True)
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="sale"
+    )
+    order_number = models.PositiveBigIntegerField()
     product_name = models.CharField(max_length=100)
     quantity = models.PositiveIntegerField()
     total_price = models.DecimalField(max_digits=10, decimal_places=2)

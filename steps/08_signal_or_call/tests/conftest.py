@@ -1,4 +1,5 @@
 import pytest
+from django.test import override_settings
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +63,12 @@ class FailingEmailBackend:
 # settings.EMAIL_BACKEND = MAIL_SERVER_DOWN: every email from then on fails.
 MAIL_SERVER_DOWN = f"{__name__}.FailingEmailBackend"
 
+# The queue in Redis, with the server down: nothing listens on port 9 here.
+redis_down = override_settings(
+    TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+    RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:9/0"}},
+)
+
 
 @pytest.fixture
 def blog(django_user_model):
@@ -112,6 +119,7 @@ except ImportError:
 
 __all__ = [
     "MAIL_SERVER_DOWN",
+    "redis_down",
     "TASKS_PACKAGE",
     "TaskResultStatus",
     "new_product",

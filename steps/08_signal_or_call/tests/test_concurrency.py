@@ -1,16 +1,21 @@
 """Confirmations racing each other, with real threads on a file-backed database."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connections
+from django.contrib.auth import get_user_model
+from django.db import connection, connections
 from django.db.models.signals import post_save
 from django.test import Client
 
+from orders.admin import OrderAdmin, OrderAdminForm
 from orders.models import Order
 from products.models import Product
+
+User = get_user_model()
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,6 +78,114 @@ def test_the_stock_is_taken_in_the_database_not_from_a_stale_copy():
 
     product.refresh_from_db()
     assert product.quantity == 4, "confirm() wrote back the stock it read before"
+
+
+def in_a_thread(work):
+    """Run work in a thread with a database connection of its own; return the thread."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = work()
+        except Exception as error:  # the test asserts on it
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.outcome = outcome
+    thread.start()
+    return thread
+
+
+def wait_while_it_runs_or_waits_for_a_lock(thread):
+    """Return once thread has finished, or waits for a row lock (PostgreSQL).
+
+    SQLite shows nothing to look at: there a writer waits at BEGIN for the one lock,
+    and half a second is time enough to be sure it got there.
+    """
+    deadline = time.monotonic() + (10 if connection.vendor == "postgresql" else 0.5)
+    while thread.is_alive() and time.monotonic() < deadline:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone():
+                    return
+        time.sleep(0.02)
+
+
+def admin_client_for_thread():
+    client = Client()
+    client.force_login(User.objects.create_superuser("admin", password="admin"))
+    return client
+
+
+def pause_admin_after(monkeypatch, cls, method_name):
+    """Make cls.method_name wait, after it ran, until the returned event is set."""
+    reached, go_on = threading.Event(), threading.Event()
+    original = getattr(cls, method_name)
+
+    def paused(*args, **kwargs):
+        result = original(*args, **kwargs)
+        reached.set()
+        assert go_on.wait(timeout=10), "the test never let the admin go on"
+        return result
+
+    monkeypatch.setattr(cls, method_name, paused)
+    return reached, go_on
+
+
+def test_a_customer_confirming_while_the_admin_saves_the_order_takes_the_stock_once(
+    monkeypatch,
+):
+    """The admin loads the order; a customer confirms it; the admin's save lands after.
+
+    Step 08 before this test: the admin's full save wrote confirmed=False over the
+    customer's confirmation, and its confirm() then took the stock a second time.
+    """
+    order = Order.objects.create(product=make_product(stock=10), quantity=2)
+    loaded, go_on = pause_admin_after(monkeypatch, OrderAdmin, "get_object")
+    admin = admin_client_for_thread()
+    data = {"product": order.product_id, "quantity": 2}
+    saving = in_a_thread(lambda: admin.post(f"/admin/orders/order/{order.pk}/change/", data))
+    assert loaded.wait(timeout=10)
+
+    customer = in_a_thread(lambda: Client().post(f"/orders/{order.pk}/confirm/").status_code)
+    wait_while_it_runs_or_waits_for_a_lock(customer)
+    go_on.set()
+    saving.join(timeout=20)
+    customer.join(timeout=20)
+
+    assert "error" not in saving.outcome and "error" not in customer.outcome
+    assert saving.outcome["result"].status_code in (200, 302), "a form error or a save, no 500"
+    assert customer.outcome["result"] == 200
+    assert Order.objects.get(pk=order.pk).confirmed is True
+    assert Product.objects.get(pk=order.product_id).quantity == 8
+
+
+def test_the_admin_changing_an_order_and_a_customer_confirming_it_do_not_deadlock(
+    monkeypatch,
+):
+    """Both lock the order first. Step 08 before this test: the admin's form locked the
+    product and then wrote the order, the view the other way round: PostgreSQL found a
+    deadlock and the customer got a 500."""
+    order = Order.objects.create(product=make_product(stock=10), quantity=2)
+    validated, go_on = pause_admin_after(monkeypatch, OrderAdminForm, "clean")
+    admin = admin_client_for_thread()
+    data = {"product": order.product_id, "quantity": 3}
+    saving = in_a_thread(lambda: admin.post(f"/admin/orders/order/{order.pk}/change/", data))
+    assert validated.wait(timeout=10)
+
+    customer = in_a_thread(lambda: Client().post(f"/orders/{order.pk}/confirm/").status_code)
+    wait_while_it_runs_or_waits_for_a_lock(customer)
+    go_on.set()
+    saving.join(timeout=20)
+    customer.join(timeout=20)
+
+    assert "error" not in saving.outcome and "error" not in customer.outcome
+    assert saving.outcome["result"].status_code == 302
+    assert customer.outcome["result"] == 200
+    assert Product.objects.get(pk=order.product_id).quantity == 7, "the saved quantity, 3"
 
 
 def articles_receiver(sender, instance, created, **kwargs):

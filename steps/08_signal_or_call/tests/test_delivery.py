@@ -9,7 +9,7 @@ by `manage.py queue_missed_notifications`, which queues every comment still due.
 import logging
 
 import pytest
-from conftest import MAIL_SERVER_DOWN, TASKS_PACKAGE, TaskResultStatus, task_backends
+from conftest import MAIL_SERVER_DOWN, TASKS_PACKAGE, TaskResultStatus, redis_down, task_backends
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
@@ -20,11 +20,6 @@ from blog.tasks import TASK_FINISHED_SIGNALS, notify_author
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 VALID_COMMENT = {"name": "Ada", "email": "ada@example.com", "body": "Lovely kettle."}
-# The queue in Redis, with the server down: nothing listens on port 9 here.
-redis_down = override_settings(
-    TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
-    RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:9/0"}},
-)
 
 
 def post_comment(blog, capture):

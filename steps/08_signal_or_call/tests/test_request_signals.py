@@ -154,3 +154,15 @@ def test_the_middleware_logs_under_the_async_test_client_too(caplog):
     assert response.status_code == 200
     [line] = [r.getMessage() for r in caplog.records if r.name.startswith("request_log")]
     assert line.startswith("GET /orders/ finished in ")
+
+
+def test_under_asgi_django_adapts_no_middleware_of_the_project(caplog, settings):
+    """A sync-only middleware under ASGI makes Django run the request's stack in a thread.
+    With DEBUG on, Django says so on django.request: "… handler adapted for middleware …"."""
+    settings.DEBUG = True
+    with caplog.at_level(logging.DEBUG, logger="django.request"):
+        response = async_to_sync(AsyncClient().get)("/orders/")
+
+    assert response.status_code == 200
+    adapted = [r.getMessage() for r in caplog.records if "adapted for middleware" in r.getMessage()]
+    assert not [line for line in adapted if "request_log" in line], adapted

@@ -1,0 +1,29 @@
+try:
+    from django.tasks import task
+except ImportError:  # Django 5.2: the django-tasks backport has the same API.
+    from django_tasks import task
+
+from orders.models import Order
+from sales.models import Sale
+
+
+@task()
+def record_sale(order_id):
+    """Record the sale of a confirmed order, once; return whether this run recorded it.
+
+    Running it again, or beside the record_missing_sales command, records nothing
+    more: an order has at most one sale.
+    """
+    order = Order.objects.select_related("product").filter(pk=order_id, confirmed=True).first()
+    if order is None:
+        return False  # deleted since, or not confirmed
+    _sale, recorded = Sale.objects.get_or_create(
+        order=order,
+        defaults={
+            "order_number": order.pk,
+            "product_name": order.product.name,
+            "quantity": order.quantity,
+            "total_price": order.total_price,
+        },
+    )
+    return recorded
