@@ -3,7 +3,14 @@ import logging
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 from django.dispatch import receiver
 
 from orders.models import Order
@@ -52,7 +59,7 @@ def update_quantity_on_order_confirmation(sender, instance, **kwargs):
 
 
 @receiver(m2m_changed, sender=Product.tags.through, dispatch_uid="count_products_per_tag")
-def count_products_per_tag(sender, instance, action, reverse, pk_set, **kwargs):
+def count_products_per_tag(sender, instance, action, reverse, pk_set, using, **kwargs):
     """Keep each tag's product_count right, whichever side of the relation changed.
 
     From a product (``product.tags.add(tag)``), instance is the product and pk_set
@@ -62,17 +69,17 @@ def count_products_per_tag(sender, instance, action, reverse, pk_set, **kwargs):
     """
     if reverse:
         if action.startswith("post_"):
-            recount_products([instance.pk])
+            recount_products([instance.pk], using)
     elif action == "pre_clear":
         # post_clear's pk_set is None and the rows are gone by then: note them now.
         instance._cleared_tag_ids = list(instance.tags.values_list("pk", flat=True))
     elif action == "post_clear":
-        recount_products(instance._cleared_tag_ids)
+        recount_products(instance._cleared_tag_ids, using)
     elif action in {"post_add", "post_remove"}:
-        recount_products(pk_set)
+        recount_products(pk_set, using)
 
 
-def recount_products(tag_ids):
+def recount_products(tag_ids, using):
     """Count each tag's products in the database and store the counts.
 
     The tag rows are locked first, then counted. On PostgreSQL, an UPDATE that waits
@@ -81,26 +88,24 @@ def recount_products(tag_ids):
     that transaction just committed. The lock makes the wait happen in the SELECT,
     so the UPDATE after it starts with a fresh snapshot.
     """
-    with transaction.atomic(savepoint=False):
-        tags = Tag.objects.filter(pk__in=tag_ids)
-        # NO KEY: the link rows already hold a key-share lock on their tag (their
-        # foreign key); a plain FOR UPDATE would wait for it, and two admins would
-        # deadlock.
-        list(tags.select_for_update(no_key=True).order_by("pk").values_list("pk"))
+    with transaction.atomic(using=using, savepoint=False):
+        tags = Tag.objects.using(using).filter(pk__in=tag_ids)
+        list(tags.select_for_update().order_by("pk").values_list("pk"))
         links = Product.tags.through.objects.filter(tag=OuterRef("pk")).values("tag")
         count = links.annotate(total=Count("*")).values("total")
         tags.update(product_count=Coalesce(Subquery(count), 0))
 
 
-@receiver(post_save, sender=Tag, dispatch_uid="recount_loaded_tag")
-def recount_loaded_tag(sender, instance, raw, **kwargs):
-    """Recount a tag that loaddata just wrote with the fixture's product_count.
+@receiver(post_save, sender=Tag, dispatch_uid="recount_saved_tag")
+def recount_saved_tag(sender, instance, using, **kwargs):
+    """Recount a tag after any save, which wrote the product_count it held in memory.
 
-    The fixture's number may be stale, and loading it again sets links that exist
-    already, which sends m2m_changed with nothing in pk_set: nothing else would fix it.
+    That number may be stale: an admin renaming a tag saves the count read when the
+    page opened, and loaddata writes the fixture's. A fixture loaded again writes
+    its tags, but sets no link that is not there already, so m2m_changed has
+    nothing to recount.
     """
-    if raw:
-        recount_products([instance.pk])
+    recount_products([instance.pk], using)
 
 
 @receiver(pre_delete, sender=Product, dispatch_uid="untag_deleted_product")
@@ -129,25 +134,38 @@ def delete_image_file(sender, instance, using, **kwargs):
     delete_unused_file_on_commit(instance.image.storage, instance._image_to_delete, using)
 
 
-@receiver(pre_save, sender=Product, dispatch_uid="note_stored_image")
-def note_stored_image(sender, instance, raw, using, update_fields, **kwargs):
-    """Note the image the row has now, so that post_save can tell it was replaced.
+@receiver(post_init, sender=Product, dispatch_uid="note_loaded_image")
+def note_loaded_image(sender, instance, **kwargs):
+    """Note the image's name as the instance starts out, to tell later if a save changes it.
 
-    A product loaded with only() or defer() saves only the fields it loaded, so
-    update_fields says whether the image may change.
+    A product loaded without its image (only(), defer()) has no name to note.
     """
-    instance._stored_image = None
-    image_may_change = update_fields is None or "image" in update_fields
-    if raw or instance.pk is None or not image_may_change:
+    loaded = instance.__dict__.get("image")
+    instance._loaded_image = getattr(loaded, "name", loaded)
+
+
+@receiver(pre_save, sender=Product, dispatch_uid="note_replaced_image")
+def note_replaced_image(sender, instance, raw, using, update_fields, **kwargs):
+    """Note the stored image that this save replaces, if it changes the image at all.
+
+    An instance whose image is as it was loaded changes nothing, even if another
+    request replaced the stored one since: a stale save must not delete that file.
+    """
+    instance._replaced_image = None
+    saves_the_image = update_fields is None or "image" in update_fields
+    if raw or instance.pk is None or not saves_the_image:
+        return
+    if instance.image.name == instance._loaded_image:
         return
     stored = Product.objects.using(using).filter(pk=instance.pk)
-    instance._stored_image = stored.values_list("image", flat=True).first()
+    instance._replaced_image = stored.values_list("image", flat=True).first()
 
 
 @receiver(post_save, sender=Product, dispatch_uid="delete_replaced_image_file")
 def delete_replaced_image_file(sender, instance, using, **kwargs):
     """Delete the old file when a save cleared or replaced the image, once committed."""
-    old_name = getattr(instance, "_stored_image", None)
+    old_name, instance._replaced_image = getattr(instance, "_replaced_image", None), None
+    instance._loaded_image = instance.image.name
     if old_name and old_name != instance.image.name:
         delete_unused_file_on_commit(instance.image.storage, old_name, using)
 

@@ -1,4 +1,5 @@
 import pytest
+from second_database import migrated_two_databases, two_databases  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="session")

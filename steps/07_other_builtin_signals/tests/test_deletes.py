@@ -1,4 +1,5 @@
 import io
+import json
 import logging
 
 import pytest
@@ -9,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, pre_delete
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
+from second_database import manage
 
 from orders.models import Order
 from products.models import Product
@@ -226,6 +228,67 @@ def test_saving_other_fields_keeps_the_image(media_root, django_capture_on_commi
         Product.objects.only("pk", "name").get().save()
 
     assert files_in(media_root) == ["mug.png"]
+
+
+def test_a_stale_save_of_a_product_deletes_no_file(media_root, django_capture_on_commit_callbacks):
+    """Another request replaced the image since this copy was read: the copy's save
+    writes its old name back (a lost update, as for any field) but must not delete the
+    new file as well."""
+    mug = new_product(image=png())
+    stale = Product.objects.get(pk=mug.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        mug.image = png("new-mug.png")
+        mug.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        stale.name = "Teal mug"
+        stale.save()
+
+    assert files_in(media_root) == ["new-mug.png"]
+
+
+def test_loading_a_fixture_over_a_product_deletes_no_file(
+    media_root, tmp_path, django_capture_on_commit_callbacks
+):
+    mug = new_product(image=png())
+    fixture = tmp_path / "mug.json"
+    fields = {"name": "Mug", "description": "", "price": "14.00", "quantity": 1, "image": ""}
+    fixture.write_text(json.dumps([{"model": "products.product", "pk": mug.pk, "fields": fields}]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("loaddata", str(fixture), verbosity=0)
+
+    assert not Product.objects.get().image
+    assert files_in(media_root) == ["mug.png"], "loaddata writes rows as they are, no more"
+
+
+@pytest.mark.course_only
+def test_a_save_that_leaves_the_image_as_loaded_reads_nothing_more(
+    django_assert_num_queries,
+):
+    mug = new_product(image=png())
+
+    with django_assert_num_queries(1):  # the UPDATE
+        mug.save(update_fields=["quantity"])
+    with django_assert_num_queries(1):
+        mug.save()
+
+
+def test_delete_unused_images_keeps_a_file_that_another_database_names(two_databases):
+    media = two_databases / "media" / "products"
+    media.mkdir(parents=True)
+    (media / "catalogue.png").write_bytes(b"named on catalogue")
+    (media / "nobody.png").write_bytes(b"named nowhere")
+    manage(
+        two_databases,
+        "shell",
+        "-c",
+        "from products.models import Product; Product.objects.using('catalogue').create("
+        "name='Mug', description='', price=1, image='products/catalogue.png')",
+    )
+
+    manage(two_databases, "delete_unused_images", "--older-than", "0")
+
+    assert sorted(path.name for path in media.iterdir()) == ["catalogue.png"]
 
 
 def test_delete_unused_images_removes_what_a_rolled_back_upload_left(media_root):

@@ -79,6 +79,17 @@ def test_a_failure_finds_the_user_whatever_the_username_field(client, ada, monke
     assert events() == [("login_failed", "ada@example.com", ada.pk, "127.0.0.1")]
 
 
+def test_a_failure_finds_the_user_by_the_username_field_s_own_name_too(ada, monkeypatch):
+    """Code that calls authenticate(email=...) itself, as ModelBackend allows."""
+    ada.email = "ada@example.com"
+    ada.save()
+    monkeypatch.setattr(type(ada), "USERNAME_FIELD", "email")
+
+    authenticate(email="ada@example.com", password="guess")
+
+    assert events() == [("login_failed", "ada@example.com", ada.pk, None)]
+
+
 def test_a_username_longer_than_the_column_fails_to_log_in_and_nothing_more():
     """PostgreSQL refuses to store 200 characters in a varchar(150): DataError."""
     assert authenticate(username="x" * 200, password="guess") is None
@@ -113,6 +124,15 @@ def test_a_failed_admin_login_is_recorded_too(client, ada):
     client.post("/admin/login/", {"username": "ada", "password": "guess"})
 
     assert events() == [("login_failed", "ada", ada.pk, "127.0.0.1")]
+
+
+def test_a_customer_refused_by_the_admin_s_login_leaves_no_event(client, ada):
+    """The right password, but no staff status: authenticate() succeeded, so no failure
+    is sent, and the admin's form refuses before login(), so no login either."""
+    response = client.post("/admin/login/", {"username": "ada", "password": PASSWORD})
+
+    assert response.status_code == 200, "the admin's login form, with its error"
+    assert events() == []
 
 
 def test_user_login_failed_carries_the_credentials_with_the_password_masked(client, heard):

@@ -1,3 +1,4 @@
+import sqlite3
 import threading
 import time
 
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_save
 from django.test import AsyncClient
+from second_database import manage
 
 from products.models import Product, Tag
 
@@ -326,6 +328,17 @@ def test_a_tag_name_unique_ignoring_case_folds_non_ascii_letters_on_postgresql_o
         assert names == ["Äpfel"]
 
 
+def test_the_product_list_finds_a_tag_as_the_unique_constraint_folds_names(client):
+    """iexact compares with UPPER() on PostgreSQL, where "σ" and "ς" are both "Σ"; the
+    constraint uses LOWER(), which keeps them two tags."""
+    sigma, final_sigma = Tag.objects.create(name="σ"), Tag.objects.create(name="ς")
+
+    response = client.get("/products/", {"tag": "σ"})
+
+    assert response.status_code == 200
+    assert response.context["selected_tag"] == sigma != final_sigma
+
+
 def test_the_product_list_answers_404_for_an_unknown_tag(client):
     assert client.get("/products/", {"tag": "nope"}).status_code == 404
 
@@ -362,6 +375,24 @@ def test_loaddata_hands_post_save_and_m2m_changed_the_same_instance(heard):
     loaded = [call["instance"] for call in saved if call["raw"]]
     assert changed
     assert all(any(call["instance"] is product for product in loaded) for call in changed)
+
+
+def test_a_tag_saved_with_a_stale_count_is_recounted(mugs):
+    stale = Tag.objects.get(pk=mugs.pk)  # product_count 0, as an admin's page read it
+    new_product().tags.add(mugs)
+
+    stale.name = "Mugs"
+    stale.save()
+
+    assert counts() == {"Mugs": 1}
+
+
+def test_a_second_database_keeps_its_own_counts(two_databases):
+    manage(two_databases, "loaddata", "demo", "--database", "catalogue")
+
+    with sqlite3.connect(two_databases / "catalogue.sqlite3") as catalogue:
+        stored = dict(catalogue.execute("SELECT name, product_count FROM products_tag"))
+    assert stored == {"coffee": 2, "gifts": 2}, "demo.json says 0: counted on catalogue"
 
 
 def test_loading_the_demo_again_recounts_instead_of_keeping_the_fixture_s_number():

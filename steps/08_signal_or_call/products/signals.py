@@ -1,5 +1,5 @@
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_init, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from products.models import Product
@@ -21,25 +21,38 @@ def delete_image_file(sender, instance, using, **kwargs):
     delete_unused_file_on_commit(instance.image.storage, instance._image_to_delete, using)
 
 
-@receiver(pre_save, sender=Product, dispatch_uid="note_stored_image")
-def note_stored_image(sender, instance, raw, using, update_fields, **kwargs):
-    """Note the image the row has now, so that post_save can tell it was replaced.
+@receiver(post_init, sender=Product, dispatch_uid="note_loaded_image")
+def note_loaded_image(sender, instance, **kwargs):
+    """Note the image's name as the instance starts out, to tell later if a save changes it.
 
-    A product loaded with only() or defer() saves only the fields it loaded, so
-    update_fields says whether the image may change.
+    A product loaded without its image (only(), defer()) has no name to note.
     """
-    instance._stored_image = None
-    image_may_change = update_fields is None or "image" in update_fields
-    if raw or instance.pk is None or not image_may_change:
+    loaded = instance.__dict__.get("image")
+    instance._loaded_image = getattr(loaded, "name", loaded)
+
+
+@receiver(pre_save, sender=Product, dispatch_uid="note_replaced_image")
+def note_replaced_image(sender, instance, raw, using, update_fields, **kwargs):
+    """Note the stored image that this save replaces, if it changes the image at all.
+
+    An instance whose image is as it was loaded changes nothing, even if another
+    request replaced the stored one since: a stale save must not delete that file.
+    """
+    instance._replaced_image = None
+    saves_the_image = update_fields is None or "image" in update_fields
+    if raw or instance.pk is None or not saves_the_image:
+        return
+    if instance.image.name == instance._loaded_image:
         return
     stored = Product.objects.using(using).filter(pk=instance.pk)
-    instance._stored_image = stored.values_list("image", flat=True).first()
+    instance._replaced_image = stored.values_list("image", flat=True).first()
 
 
 @receiver(post_save, sender=Product, dispatch_uid="delete_replaced_image_file")
 def delete_replaced_image_file(sender, instance, using, **kwargs):
     """Delete the old file when a save cleared or replaced the image, once committed."""
-    old_name = getattr(instance, "_stored_image", None)
+    old_name, instance._replaced_image = getattr(instance, "_replaced_image", None), None
+    instance._loaded_image = instance.image.name
     if old_name and old_name != instance.image.name:
         delete_unused_file_on_commit(instance.image.storage, old_name, using)
 

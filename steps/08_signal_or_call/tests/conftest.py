@@ -1,5 +1,6 @@
 import pytest
 from django.test import override_settings
+from second_database import migrated_two_databases, two_databases  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(scope="session")

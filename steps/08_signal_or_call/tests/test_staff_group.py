@@ -1,14 +1,11 @@
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 from django.apps import apps as global_apps
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models.signals import post_migrate
+from second_database import USERS_ON_DEFAULT, manage, write_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -94,67 +91,6 @@ def test_flush_sends_post_migrate_without_apps_and_the_group_comes_back(heard):
     assert staff_permissions() == SHOP_STAFF_PERMISSIONS
 
 
-# Added to the project's settings: a second database, catalogue, next to default.
-TWO_DATABASES = """
-from pathlib import Path
-
-HERE = Path(__file__).parent
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": HERE / "default.sqlite3"},
-    "catalogue": {"ENGINE": "django.db.backends.sqlite3", "NAME": HERE / "catalogue.sqlite3"},
-}
-"""
-# A router for them, as a project would have in its own module.
-USERS_ON_DEFAULT = """
-DATABASE_ROUTERS = ["two_databases.UsersOnDefault"]
-
-
-class UsersOnDefault:
-    \"\"\"auth, and the apps whose models point to a user, stay off catalogue.\"\"\"
-
-    def allow_migrate(self, db, app_label, **hints):
-        if db == "catalogue" and app_label in {"auth", "admin", "customers", "blog", "accounts"}:
-            return False
-        return None
-"""
-
-
-# django-tasks-db 0.13's migration 0016 updates the default database, whichever is
-# being migrated: on a catalogue migrated first, it finds no table there.
-TASKS_ON_DEFAULT = """
-DATABASE_ROUTERS = ["two_databases.TasksOnDefault"]
-
-
-class TasksOnDefault:
-    def allow_migrate(self, db, app_label, **hints):
-        return False if db == "catalogue" and app_label == "django_tasks_database" else None
-"""
-
-
-def write_settings(folder, router=""):
-    """Write the settings module two_databases into folder: the project's, and more."""
-    project_settings = f"from {os.environ['DJANGO_SETTINGS_MODULE']} import *\n"
-    (folder / "two_databases.py").write_text(project_settings + TWO_DATABASES + router)
-
-
-def manage(folder, *arguments):
-    """Run manage.py with the settings in folder; fail with its output if it fails."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "two_databases",
-        "PYTHONPATH": str(folder),
-    }
-    environment.pop("DATABASE_URL", None)
-    finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments, "--verbosity", "0"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert finished.returncode == 0, finished.stderr
-
-
 def staff_permissions_in(database):
     """The codenames of the Shop staff group's permissions in that SQLite file."""
     with sqlite3.connect(database) as connection:
@@ -171,21 +107,14 @@ def tables(database):
         return {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
 
 
-def test_each_database_migrated_gets_its_own_group(tmp_path):
+def test_each_database_migrated_gets_its_own_group(two_databases):
     """migrate works on one database at a time, and sends post_migrate for that one.
 
     catalogue is migrated in stages, so its permissions have other ids than default's,
     as two databases with different histories do.
     """
-    write_settings(tmp_path, router=TASKS_ON_DEFAULT)
-    # catalogue first: a data migration that wrote to default would find no table there.
-    manage(tmp_path, "migrate", "--database", "catalogue", "auth")
-    manage(tmp_path, "migrate", "--database", "catalogue", "products")
-    manage(tmp_path, "migrate", "--database", "catalogue")
-    manage(tmp_path, "migrate")
-
-    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
-    assert staff_permissions_in(tmp_path / "catalogue.sqlite3") == SHOP_STAFF_PERMISSIONS
+    assert staff_permissions_in(two_databases / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
+    assert staff_permissions_in(two_databases / "catalogue.sqlite3") == SHOP_STAFF_PERMISSIONS
 
 
 def test_a_database_that_a_router_keeps_auth_off_gets_no_group(tmp_path):

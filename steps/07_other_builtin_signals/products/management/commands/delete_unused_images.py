@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 from products.models import Product
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         field = Product._meta.get_field("image")
         storage, folder = field.storage, field.upload_to
         cutoff = timezone.now() - timedelta(minutes=older_than)
-        named = set(Product.objects.values_list("image", flat=True))
+        named = names_in_use()
         unused = [
             name
             for name in files_in(storage, folder)
@@ -43,6 +44,24 @@ class Command(BaseCommand):
             self.stdout.write(name)
         verb = "Would delete" if dry_run else "Deleted"
         self.stdout.write(f"{verb} {len(unused)} unused image file(s).")
+
+
+def names_in_use():
+    """Every image name that a product has, on every database that holds products.
+
+    The files are shared: a file that one database no longer names may be another's.
+    """
+    names = set()
+    for alias in connections:
+        if router.allow_migrate_model(alias, Product):
+            try:
+                names.update(Product.objects.using(alias).values_list("image", flat=True))
+            except DatabaseError as error:
+                raise CommandError(
+                    f"Could not read the products on the database {alias!r} ({error}): "
+                    "nothing was deleted."
+                ) from error
+    return names
 
 
 def files_in(storage, folder):
