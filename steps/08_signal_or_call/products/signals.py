@@ -32,15 +32,16 @@ def note_loaded_image(sender, instance, **kwargs):
 
 
 @receiver(pre_save, sender=Product, dispatch_uid="note_replaced_image")
-def note_replaced_image(sender, instance, raw, using, update_fields, **kwargs):
+def note_replaced_image(sender, instance, using, update_fields, **kwargs):
     """Note the stored image that this save replaces, if it changes the image at all.
 
     An instance whose image is as it was loaded changes nothing, even if another
     request replaced the stored one since: a stale save must not delete that file.
+    loaddata builds each instance from the fixture, so its image is as loaded too.
     """
     instance._replaced_image = None
     saves_the_image = update_fields is None or "image" in update_fields
-    if raw or instance.pk is None or not saves_the_image:
+    if instance.pk is None or not saves_the_image:
         return
     if instance.image.name == instance._loaded_image:
         return
