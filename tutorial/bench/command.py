@@ -306,16 +306,18 @@ def capstone_section(settings):
     rows = []
     for _number, label, _options in CAPSTONE_RUNS:
         median = statistics.median(medians[label])
-        rows.append([label, microseconds(median), f"{median / baseline:.2f}"])
+        spread = f"{microseconds(min(medians[label]))} to {microseconds(max(medians[label]))}"
+        rows.append([label, microseconds(median), spread, f"{median / baseline:.2f}"])
     queries = {number: measure(number, "queries") for number in (7, 8)}
     receivers = {number: measure(number, "project_receivers") for number in (7, 8)}
-    table = markdown_table(["confirmation through the view", "median", "× step 07"], rows)
+    headers = ["confirmation through the view", "median", "rounds' medians", "× step 07"]
+    table = markdown_table(headers, rows)
     return (
         "### A signal or a call: confirming an order in step 07 and step 08\n\n"
         f"{table}\n\n{rounds} rounds of {repetitions} confirmations each, through the test "
         "client, one process per run, the runs alternating; the median of the rounds' "
         f"medians. Queries per confirmation, BEGIN and COMMIT aside: {queries[7]['work']} in "
-        f"step 07, {queries[8]['work']} in step 08 (two of them the sales log's). Receivers "
+        f"step 07, {queries[8]['work']} in step 08 (one of them the sales log's task). Receivers "
         f"the project connects (`make receivers-N`): {len(receivers[7])} in step 07, "
         f"{len(receivers[8])} in step 08."
     )

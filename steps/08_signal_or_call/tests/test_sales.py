@@ -195,3 +195,23 @@ def test_deleting_orders_clears_their_sales_link_at_the_cost_of_two_queries(
         Order.objects.filter(pk=order.pk).delete()
 
     assert Sale.objects.get().order is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_listeners_run_before_confirm_returns(make_order):
+    """on_commit callbacks run in the thread that commits, inside confirm()'s atomic():
+    a slow listener is time the customer waits for. The sales log only queues a task."""
+    order = make_order(stock=5, quantity=2)
+    happened = []
+
+    def listener(sender, order, **kwargs):
+        happened.append("listener ran")
+
+    order_confirmed.connect(listener, sender=Order)
+    try:
+        order.confirm()
+        happened.append("confirm() returned")
+    finally:
+        order_confirmed.disconnect(listener, sender=Order)
+
+    assert happened == ["listener ran", "confirm() returned"]
