@@ -97,4 +97,4 @@ def test_the_capstone_confirms_in_step_07_and_step_08(report):
         "step 08, nothing listening to order_confirmed",
     ]
     assert "5 in step 07, 6 in step 08 (one of them the sales log's task)" in report
-    assert "18 in step 07, 12 in step 08" in report
+    assert "19 in step 07, 13 in step 08" in report

@@ -301,7 +301,7 @@ def test_step_8_takes_stock_with_a_call_and_keeps_order_confirmed_for_the_sales_
     rows = ours(run_inside_step(8, LIST_RECEIVERS)["rows"])
     receivers = {receiver for _signal, receiver in rows}
 
-    assert ("orders.signals.order_confirmed", "sales.signals.record_sale") in rows
+    assert ("orders.signals.order_confirmed", "sales.signals.queue_sale") in rows
     assert not receivers & {
         "products.signals.note_order_confirmation",
         "products.signals.update_quantity_on_order_confirmation",
@@ -310,6 +310,6 @@ def test_step_8_takes_stock_with_a_call_and_keeps_order_confirmed_for_the_sales_
         "request_log.signals.note_request_start",
         "request_log.signals.log_request_duration",
     }
-    # 12: the sales log, the image files (4), the profile, the comment (2), the audit
+    # 13: the sales log, the image files (5), the profile, the comment (2), the audit
     # log (3) and the staff group.
-    assert len(rows) == 12
+    assert len(rows) == 13

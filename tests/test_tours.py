@@ -50,7 +50,8 @@ MUST_SHOW = {
     ],
     8: [
         "orders.signals.order_confirmed",
-        "→ sales.signals.record_sale",
+        "→ sales.signals.queue_sale",
+        "Sales log, before a worker ran: 0 sale(s)",
         "HTTP 200: Order 1 confirmed successfully.",
         "Sales log: 2 x Ceramic mug",
         "HTTP 409: Order 2 was not confirmed",

@@ -44,7 +44,8 @@ SERVE_HINTS = {
     ],
     8: [
         "/orders/  confirm: Order.confirm() takes the stock, the sales log hears of it after",
-        "/admin/sales/sale/  the sales log, written by the one order_confirmed listener",
+        "/admin/orders/order/  'Confirm selected orders', or the button on an order's page",
+        "/admin/sales/sale/  the sales log, recorded by a task the worker runs",
     ],
 }
 
