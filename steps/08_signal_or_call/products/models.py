@@ -1,11 +1,20 @@
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce, Lower
 
 
 class TagQuerySet(models.QuerySet):
     def with_product_counts(self):
-        """Each tag with product_count, its number of products, counted in this query."""
-        return self.annotate(product_count=models.Count("products"))
+        """Each tag with product_count, its number of products, counted in this query.
+
+        A subquery on the link table counts them, so that a filter on products, before
+        or after this, picks tags without changing their counts. Count("products")
+        would join the products into the query: a filter(products__...) after it joins
+        them again and multiplies the count, and one before it limits what it counts.
+        """
+        links = Product.tags.through.objects.filter(tag=OuterRef("pk")).values("tag")
+        count = links.annotate(total=models.Count("*")).values("total")
+        return self.annotate(product_count=Coalesce(Subquery(count), 0))
 
 
 class Tag(models.Model):

@@ -158,6 +158,29 @@ def test_deleting_products_in_bulk_takes_them_out_of_the_counts_too(mugs):
     assert counts() == {"mugs": 1}
 
 
+@pytest.mark.parametrize("filter_first", [False, True], ids=["filter_after", "filter_before"])
+def test_a_products_filter_before_or_after_the_counts_does_not_change_them(
+    mugs, gifts, filter_first
+):
+    """Counting with a join would multiply by the filter's join, or count only its matches."""
+    for name, stock in [("Mug", 5), ("Cup", 5), ("Kettle", 0)]:
+        new_product(name, stock).tags.add(mugs)
+    Product.objects.get(name="Cup").tags.add(gifts)
+    in_stock = {"products__quantity__gt": 0}
+
+    if filter_first:
+        tags = Tag.objects.filter(**in_stock).with_product_counts()
+    else:
+        tags = Tag.objects.with_product_counts().filter(**in_stock)
+
+    # One row per product in stock, as for any filter across a many-to-many relation.
+    assert list(tags.order_by("name").values_list("name", flat=True)) == ["gifts", "mugs", "mugs"]
+    assert list(tags.distinct().order_by("name").values_list("name", "product_count")) == [
+        ("gifts", 1),
+        ("mugs", 3),
+    ]
+
+
 def test_a_post_save_receiver_sees_the_old_tags_when_the_admin_saves(admin_client, mugs, gifts):
     """The admin saves the product first, then its many-to-many fields: post_save is early."""
     mug = new_product()
@@ -201,6 +224,18 @@ def test_the_admin_lists_tags_with_their_counts(admin_client, mugs):
     assert response.status_code == 200
     assert "mugs" in response.text
     assert '<td class="field-product_count">1</td>' in response.text
+
+
+def test_the_admin_sorts_tags_by_their_counts(admin_client, mugs, gifts, sale):
+    mug, kettle = new_product(), new_product("Kettle")
+    mug.tags.add(mugs, sale)
+    kettle.tags.add(sale)
+
+    # o=-2: the second column of list_display after the checkbox, product_count, descending.
+    response = admin_client.get("/admin/products/tag/", {"o": "-2"})
+
+    assert response.status_code == 200
+    assert [tag.name for tag in response.context["cl"].result_list] == ["sale", "mugs", "gifts"]
 
 
 @pytest.mark.parametrize(
