@@ -64,6 +64,8 @@ README_SECTIONS = {
     "test_login_events": "The auth signals feed an audit log",
     "test_staff_group": "`post_migrate` creates the Shop staff group",
     "test_confirm": "Stock: a call, and an announcement after the commit",
+    "test_sales": "The sales log: what a signal is for",
+    "test_write_paths": "Which write paths reach which hook",
 }
 DEFAULT_SECTION = "The code that changed"
 SETTINGS_IN_MANAGE_PY = re.compile(

@@ -243,8 +243,33 @@ def test_a_confirmation_on_the_page_lands_in_the_sales_log(live_server, page):
     page.locator("#order-3 button", has_text="Confirm").click()
     expect(page.locator(".messages .success")).to_have_text("Order 3 confirmed successfully.")
 
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
     log_in_to_the_admin(page, live_server)
     page.goto(f"{live_server.url}/admin/sales/sale/")
 
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
     expect(page.locator("#result_list tbody tr")).to_contain_text("Ceramic mug")
+
+
+def test_the_admin_confirms_with_its_action_and_with_the_order_s_button(live_server, page):
+    call_command("loaddata", "demo", verbosity=0)
+    log_in_to_the_admin(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/orders/order/")
+    page.locator("input[name=_selected_action][value='2']").check()
+    page.select_option("select[name=action]", "confirm_orders")
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".messagelist .success")).to_have_text("Order 2 confirmed.")
+
+    page.goto(f"{live_server.url}/admin/orders/order/3/change/")
+    page.get_by_role("button", name="Confirm this order").click()
+    expect(page.locator(".messagelist .success")).to_have_text("Order 3 confirmed.")
+    expect(page.get_by_role("button", name="Confirm this order")).to_have_count(0)
+    page.goto(f"{live_server.url}/admin/orders/order/4/change/")
+    page.get_by_role("button", name="Confirm this order").click()
+    expect(page.locator(".messagelist .error")).to_contain_text("Order 4 was not confirmed")
+
+    confirmed = Order.objects.filter(confirmed=True).order_by("pk").values_list("pk", flat=True)
+    assert list(confirmed) == [1, 2, 3]
+    assert Product.objects.get(pk=3).quantity == 1
