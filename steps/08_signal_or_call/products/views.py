@@ -1,3 +1,5 @@
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -10,7 +12,9 @@ def product_list(request):
     products = Product.objects.prefetch_related("tags").order_by("name")
     tag = None
     if tag_name := request.GET.get("tag"):
-        tag = get_object_or_404(Tag, name__iexact=tag_name)
+        # Folded as the unique constraint folds names: at most one tag matches.
+        named_alike = Tag.objects.alias(folded_name=Lower("name"))
+        tag = get_object_or_404(named_alike, folded_name=Lower(Value(tag_name)))
         products = products.filter(tags=tag)
     tags = Tag.objects.with_product_counts().filter(product_count__gt=0)
     context = {

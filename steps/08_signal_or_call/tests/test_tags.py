@@ -269,6 +269,17 @@ def test_the_product_list_filters_by_tag_and_shows_the_counts(client, mugs, gift
     assert only_mugs.context["selected_tag"] == mugs
 
 
+def test_the_product_list_finds_a_tag_as_the_unique_constraint_folds_names(client):
+    """iexact compares with UPPER() on PostgreSQL, where "σ" and "ς" are both "Σ"; the
+    constraint uses LOWER(), which keeps them two tags."""
+    sigma, final_sigma = Tag.objects.create(name="σ"), Tag.objects.create(name="ς")
+
+    response = client.get("/products/", {"tag": "σ"})
+
+    assert response.status_code == 200
+    assert response.context["selected_tag"] == sigma != final_sigma
+
+
 def test_the_product_list_answers_404_for_an_unknown_tag(client):
     assert client.get("/products/", {"tag": "nope"}).status_code == 404
 
