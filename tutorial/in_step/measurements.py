@@ -316,7 +316,7 @@ def confirmation_seconds(repetitions, without_listeners=False):
         from orders.models import Order
         from orders.signals import order_confirmed
 
-        assert order_confirmed.disconnect(sender=Order, dispatch_uid="record_sale")
+        assert order_confirmed.disconnect(sender=Order, dispatch_uid="queue_sale")
     orders = [make_order(stock=1) for _ in range(repetitions)]
     client, timings = Client(), []
     with override_settings(DEBUG=False):
