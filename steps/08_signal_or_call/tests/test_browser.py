@@ -259,7 +259,7 @@ def test_the_admin_confirms_with_its_action_and_with_the_order_s_button(live_ser
     page.goto(f"{live_server.url}/admin/orders/order/")
     page.locator("input[name=_selected_action][value='2']").check()
     page.select_option("select[name=action]", "confirm_orders")
-    page.get_by_role("button", name="Run").click()
+    page.get_by_role("button", name="Go").click()
     expect(page.locator(".messagelist .success")).to_have_text("Order 2 confirmed.")
 
     page.goto(f"{live_server.url}/admin/orders/order/3/change/")
