@@ -130,7 +130,6 @@ LOGGING = {
         "blog": {"handlers": ["console"], "level": "INFO"},
         "django_tasks": {"handlers": ["console"], "level": "INFO"},
         "django_tasks_db": {"handlers": ["console"], "level": "INFO"},
-        "sales": {"handlers": ["console"], "level": "INFO"},
         # send_robust() logs a listener's exception here, with its traceback. Django's
         # own console handler prints only while DEBUG is on: this one prints whatever
         # DEBUG is.
