@@ -60,7 +60,8 @@ README_SECTIONS = {
     "test_workers": "Faults, and what each one does",
     "test_async_receivers": "Are signals asynchronous?",
     "test_tags": ("Tags, counted by `m2m_changed`", "Tags: no receiver at all"),
-    "test_deletes": "Deleting: `pre_delete`, `post_delete` and the file left behind",
+    # Step 08's admin refuses to delete a product that has confirmed orders.
+    "test_deletes": ("Deleting: `pre_delete`, `post_delete` and the file left behind", "The admin"),
     "test_login_events": "The auth signals feed an audit log",
     "test_staff_group": "`post_migrate` creates the Shop staff group",
     "test_confirm": "Stock: a call, and an announcement after the commit",

@@ -57,7 +57,10 @@ def write_settings(folder, router=""):
 
 
 def manage(folder, *arguments):
-    """Run manage.py with the settings in folder; fail with its output if it fails."""
+    """Run manage.py with the settings in folder; fail with its output if it fails.
+
+    Return what it printed on its standard output.
+    """
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "two_databases",
@@ -72,6 +75,7 @@ def manage(folder, *arguments):
         text=True,
     )
     assert finished.returncode == 0, finished.stderr
+    return finished.stdout
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,12 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = ["total_price", "confirmed"]
     actions = ["confirm_orders"]
 
+    def has_delete_permission(self, request, obj=None):
+        # A confirmed order's stock is taken and its sale recorded: it stays.
+        if obj is not None and obj.confirmed:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.confirmed:
             return ["product", "quantity", *self.readonly_fields]  # its stock is taken

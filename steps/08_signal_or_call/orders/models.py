@@ -1,11 +1,15 @@
 from functools import partial
 
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import models, router, transaction
 
 from orders.signals import order_confirmed
 from products.models import Product
 from products.stock import take_stock
+
+# What confirm() reads again under its lock: every field, product included, also for
+# an order loaded with only() or defer().
+RELOADED_FIELDS = ["product", "quantity", "total_price", "confirmed"]
 
 
 class Order(models.Model):
@@ -27,23 +31,28 @@ class Order(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        self.refuse_a_change_of_confirmed(update_fields)
-        if update_fields is None or "total_price" in update_fields:
-            self.total_price = self.product.price * self.quantity
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(Order, instance=self)
+        with transaction.atomic(using=using):
+            self.refuse_a_change_of_confirmed(update_fields, using)
+            # A confirmed order keeps the total it was confirmed at.
+            recompute = update_fields is None or "total_price" in update_fields
+            if recompute and not self.confirmed:
+                self.total_price = self.product.price * self.quantity
+            super().save(*args, **kwargs)
 
-    def refuse_a_change_of_confirmed(self, update_fields):
+    def refuse_a_change_of_confirmed(self, update_fields, using):
         """Raise ValueError if this save would write another confirmed than the stored one.
 
         An order is confirmed by confirm(), which takes its stock, and never
-        unconfirmed: a save that flipped the flag would do neither.
+        unconfirmed: a save that flipped the flag would do neither. The stored row is
+        locked until the save is committed, so a confirmation cannot land in between.
         """
         if update_fields is not None and "confirmed" not in update_fields:
             return
         stored = False
-        if self.pk is not None and not self._state.adding:
-            row = Order.objects.filter(pk=self.pk).values_list("confirmed", flat=True)
-            stored = bool(row.first())
+        if self.pk is not None:
+            row = Order.objects.using(using).select_for_update().filter(pk=self.pk)
+            stored = bool(row.values_list("confirmed", flat=True).first())
         if self.confirmed != stored:
             raise ValueError(
                 "An order is confirmed by Order.confirm() and never unconfirmed; "
@@ -61,16 +70,18 @@ class Order(models.Model):
         """
         if self.pk is None:
             raise ValueError("Save the order before confirming it.")
-        locked = Order.objects.select_for_update(of=("self",)).select_related("product")
-        with transaction.atomic():
-            self.refresh_from_db(from_queryset=locked)
+        using = self._state.db or router.db_for_write(Order, instance=self)
+        orders = Order.objects.using(using)
+        locked = orders.select_for_update(of=("self",)).select_related("product")
+        with transaction.atomic(using=using):
+            self.refresh_from_db(fields=RELOADED_FIELDS, from_queryset=locked)
             if self.confirmed:
                 return False
             take_stock(self.product, self.quantity)
-            Order.objects.filter(pk=self.pk).update(confirmed=True)
+            orders.filter(pk=self.pk).update(confirmed=True)
             self.confirmed = True
             # After the commit, to listeners the orders app does not know: send_robust
             # logs a listener's exception and goes on to the next one.
             announce = partial(order_confirmed.send_robust, sender=Order, order=self)
-            transaction.on_commit(announce)
+            transaction.on_commit(announce, using=using)
         return True

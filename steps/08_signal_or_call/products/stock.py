@@ -14,7 +14,9 @@ def take_stock(product, quantity):
     One UPDATE that checks and subtracts in the database: two confirmations at once
     can neither both read the same old quantity nor take more than there is.
     """
-    in_stock = Product.objects.filter(pk=product.pk, quantity__gte=quantity)
+    in_stock = Product.objects.using(product._state.db).filter(
+        pk=product.pk, quantity__gte=quantity
+    )
     taken = in_stock.update(quantity=F("quantity") - quantity)
     product.refresh_from_db(fields=["quantity"])
     if not taken:

@@ -4,12 +4,13 @@ from orders.models import Order
 
 
 class Sale(models.Model):
-    """One line of the sales log: what an order was when its confirmation was committed.
+    """One line of the sales log: a confirmed order, as the sales task found it.
 
-    It copies what it needs from the order, so that it outlives the order: deleting a
-    product deletes its orders, not its sales. The link to the order makes a second
-    sale for the same order impossible; when the order is deleted, the link is
-    cleared, and order_number keeps its number for the record.
+    It copies what it needs from the order, so that it outlives the order: deleting
+    a product deletes its orders, not its sales. The quantity and total are those
+    the order was confirmed with; the product's name is the one it had when the task
+    ran. The link to the order makes a second sale for the same order impossible;
+    when the order is deleted, the link is cleared, and order_number keeps its number.
     """
 
     order = models.OneToOneField(

@@ -110,3 +110,16 @@ def test_an_order_confirmed_while_its_form_was_open_is_not_overwritten(admin_cli
     order.refresh_from_db()
     assert order.confirmed is True
     assert stock_of(order) == 3
+
+
+def test_a_confirmed_order_cannot_be_deleted_in_the_admin(admin_client, make_order):
+    order = make_order(stock=5, quantity=2)
+    order.confirm()
+
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/delete/")
+    admin_client.post(
+        "/admin/orders/order/", {"action": "delete_selected", "_selected_action": [order.pk]}
+    )
+
+    assert page.status_code == 403
+    assert Order.objects.filter(pk=order.pk).exists()

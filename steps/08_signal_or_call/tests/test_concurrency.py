@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models.signals import post_save
 from django.test import Client
 
@@ -186,6 +186,39 @@ def test_the_admin_changing_an_order_and_a_customer_confirming_it_do_not_deadloc
     assert saving.outcome["result"].status_code == 302
     assert customer.outcome["result"] == 200
     assert Product.objects.get(pk=order.product_id).quantity == 7, "the saved quantity, 3"
+
+
+def test_a_stale_save_while_a_confirmation_commits_is_refused_not_written_over_it():
+    """save() checks the stored flag under the row's lock: it waits for the confirmation
+    to commit, then sees it, and refuses to write the stale confirmed=False."""
+    order = Order.objects.create(product=make_product(stock=10), quantity=2)
+    stale = Order.objects.get(pk=order.pk)
+    confirmed, go_on = threading.Event(), threading.Event()
+
+    def confirm_and_hold():
+        with transaction.atomic():
+            Order.objects.get(pk=order.pk).confirm()
+            confirmed.set()
+            assert go_on.wait(timeout=10)
+
+    confirming = in_a_thread(confirm_and_hold)
+    assert confirmed.wait(timeout=10)
+
+    def save_the_stale_copy():
+        stale.quantity = 5
+        stale.save()
+
+    saving = in_a_thread(save_the_stale_copy)
+    wait_while_it_runs_or_waits_for_a_lock(saving)
+    go_on.set()
+    confirming.join(timeout=20)
+    saving.join(timeout=20)
+
+    assert "error" not in confirming.outcome
+    assert isinstance(saving.outcome.get("error"), ValueError)
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.confirmed, stored.quantity) == (True, 2)
+    assert Product.objects.get(pk=order.product_id).quantity == 8
 
 
 def articles_receiver(sender, instance, created, **kwargs):

@@ -6,6 +6,7 @@ import pytest
 from conftest import stock_of
 from django.core.management import call_command
 from django.db import transaction
+from second_database import manage
 
 from orders.models import Order
 from orders.signals import order_confirmed
@@ -175,3 +176,58 @@ def test_order_confirmed_is_sent_after_the_commit(
         assert announced == [], "sent before the commit"
 
     assert [(call["sender"], call["order"]) for call in announced] == [(Order, order)]
+
+
+def test_a_new_instance_with_a_confirmed_order_s_id_cannot_unconfirm_it(make_order):
+    order = make_order(stock=10, quantity=2)
+    order.confirm()
+
+    with pytest.raises(ValueError, match="confirm"):
+        Order(pk=order.pk, product=order.product, quantity=3).save()
+
+    assert Order.objects.get(pk=order.pk).confirmed is True
+
+
+def test_an_order_loaded_with_only_some_fields_confirms_all_the_same(make_order):
+    order = make_order(stock=10, quantity=2)
+
+    assert Order.objects.only("pk", "quantity").get(pk=order.pk).confirm() is True
+
+    assert stock_of(order) == 8
+
+
+def test_a_confirmed_order_keeps_the_total_it_was_confirmed_at(make_order):
+    order = make_order(stock=10, quantity=2)  # 2 x 14.00
+    order.confirm()
+    Product.objects.filter(pk=order.product.pk).update(price=20)
+
+    Order.objects.select_related("product").get(pk=order.pk).save()
+
+    assert Order.objects.get(pk=order.pk).total_price == 28
+
+
+ON_TWO_DATABASES = """
+from orders.models import Order
+from products.models import Product
+
+for alias in ("default", "catalogue"):
+    mug = Product.objects.using(alias).create(
+        pk=1, name="Mug", description="", price=14, quantity=10
+    )
+    Order.objects.using(alias).create(pk=1, product=mug, quantity=3)
+Order.objects.using("default").get(pk=1).confirm()
+order = Order.objects.using("catalogue").get(pk=1)
+order.save()
+print(order.confirm(), order._state.db)
+for alias in ("default", "catalogue"):
+    stored = Order.objects.using(alias).get(pk=1).confirmed
+    print(alias, stored, Product.objects.using(alias).get(pk=1).quantity)
+"""
+
+
+def test_an_order_saves_and_confirms_on_its_own_database(two_databases):
+    """Order 1 on default is confirmed; order 1 on catalogue is not, and saves and
+    confirms there, whatever default holds."""
+    printed = manage(two_databases, "shell", "-c", ON_TWO_DATABASES)
+
+    assert printed.splitlines() == ["True catalogue", "default True 7", "catalogue True 7"]

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from conftest import new_product, redis_down, stock_of
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from orders.models import Order
 from orders.signals import order_confirmed
@@ -91,6 +91,18 @@ def test_an_order_that_reuses_a_deleted_order_s_number_gets_its_own_sale(
         order.delete()
 
     assert list(Sale.objects.values_list("order_number", flat=True)) == [900, 900]
+
+
+def test_record_missing_sales_names_orders_without_a_total_and_records_the_others(make_order):
+    no_total, good = make_order(stock=5, quantity=1), make_order(stock=5, quantity=2)
+    for order in (no_total, good):
+        order.confirm()
+    Order.objects.filter(pk=no_total.pk).update(total_price=None)  # as update() can
+
+    with pytest.raises(CommandError, match=f"order\\(s\\) {no_total.pk}"):
+        record_missing_sales()
+
+    assert list(Sale.objects.values_list("order", flat=True)) == [good.pk]
 
 
 def test_record_missing_sales_records_what_no_task_did_once(run_worker):
