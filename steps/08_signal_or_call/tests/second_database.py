@@ -78,6 +78,16 @@ def manage(folder, *arguments):
     return finished.stdout
 
 
+def manage_each(folder, *commands):
+    """Run each manage.py command (a list of arguments), in order, in one process."""
+    script = (
+        "from django.core.management import call_command\n"
+        f"for arguments in {[list(command) for command in commands]!r}:\n"
+        "    call_command(*arguments, verbosity=0)\n"
+    )
+    return manage(folder, "shell", "-c", script)
+
+
 @pytest.fixture(scope="session")
 def migrated_two_databases(tmp_path_factory):
     """The folder of two_databases, both migrated: catalogue first, and in stages, so
@@ -86,10 +96,13 @@ def migrated_two_databases(tmp_path_factory):
     folder = tmp_path_factory.mktemp("two_databases")
     write_settings(folder, router=TASKS_ON_DEFAULT)
     # catalogue first: a data migration that wrote to default would find no table there.
-    manage(folder, "migrate", "--database", "catalogue", "auth")
-    manage(folder, "migrate", "--database", "catalogue", "products")
-    manage(folder, "migrate", "--database", "catalogue")
-    manage(folder, "migrate")
+    manage_each(
+        folder,
+        ["migrate", "--database", "catalogue", "auth"],
+        ["migrate", "--database", "catalogue", "products"],
+        ["migrate", "--database", "catalogue"],
+        ["migrate"],
+    )
     return folder
 
 

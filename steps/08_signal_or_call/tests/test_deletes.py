@@ -283,11 +283,12 @@ def test_delete_unused_images_keeps_a_file_that_another_database_names(two_datab
         two_databases,
         "shell",
         "-c",
-        "from products.models import Product; Product.objects.using('catalogue').create("
-        "name='Mug', description='', price=1, image='products/catalogue.png')",
+        "from django.core.management import call_command\n"
+        "from products.models import Product\n"
+        "Product.objects.using('catalogue').create("
+        "name='Mug', description='', price=1, image='products/catalogue.png')\n"
+        "call_command('delete_unused_images', '--older-than', '0')",
     )
-
-    manage(two_databases, "delete_unused_images", "--older-than", "0")
 
     assert sorted(path.name for path in media.iterdir()) == ["catalogue.png"]
 

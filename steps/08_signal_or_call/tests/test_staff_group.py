@@ -5,7 +5,7 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db.models.signals import post_migrate
-from second_database import USERS_ON_DEFAULT, manage, write_settings
+from second_database import USERS_ON_DEFAULT, manage, manage_each, write_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -120,8 +120,7 @@ def test_each_database_migrated_gets_its_own_group(two_databases):
 def test_a_database_that_a_router_keeps_auth_off_gets_no_group(tmp_path):
     write_settings(tmp_path, router=USERS_ON_DEFAULT)
 
-    manage(tmp_path, "migrate")
-    manage(tmp_path, "migrate", "--database", "catalogue")
+    manage_each(tmp_path, ["migrate"], ["migrate", "--database", "catalogue"])
 
     assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
     catalogue = tables(tmp_path / "catalogue.sqlite3")
@@ -129,16 +128,15 @@ def test_a_database_that_a_router_keeps_auth_off_gets_no_group(tmp_path):
     assert "auth_group" not in catalogue
 
 
-def test_migrate_auth_zero_drops_the_group_and_the_next_migrate_brings_it_back(tmp_path):
+def test_migrate_auth_zero_drops_the_group_and_the_next_migrate_brings_it_back(
+    two_databases,
+):
     """After auth zero, the apps post_migrate passes have no auth app to find Group in."""
-    write_settings(tmp_path)
-    manage(tmp_path, "migrate")
+    manage(two_databases, "migrate", "auth", "zero")
+    assert "auth_group" not in tables(two_databases / "default.sqlite3")
 
-    manage(tmp_path, "migrate", "auth", "zero")
-    assert "auth_group" not in tables(tmp_path / "default.sqlite3")
-
-    manage(tmp_path, "migrate")
-    assert staff_permissions_in(tmp_path / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
+    manage(two_databases, "migrate")
+    assert staff_permissions_in(two_databases / "default.sqlite3") == SHOP_STAFF_PERMISSIONS
 
 
 def test_a_migrate_that_stops_short_of_the_shop_s_apps_leaves_the_group_for_later(tmp_path):
