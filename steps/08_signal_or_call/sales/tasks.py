@@ -1,8 +1,5 @@
-try:
-    from django.tasks import task
-except ImportError:  # Django 5.2: the django-tasks backport has the same API.
-    from django_tasks import task
-
+# blog.tasks is the one module that chooses between Django 6's tasks and the backport.
+from blog.tasks import task
 from orders.models import Order
 from sales.models import Sale
 
