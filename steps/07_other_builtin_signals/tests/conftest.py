@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 from second_database import migrated_two_databases, two_databases  # noqa: F401 (fixtures)
 
@@ -70,6 +72,13 @@ def blog(django_user_model):
 
     author = django_user_model.objects.create_user("writer", email="writer@example.com")
     return Blog.objects.create(title="Brewing with a kettle", body="Pour slowly.", author=author)
+
+
+def project_console_handler(logger_name):
+    """The StreamHandler that the project's LOGGING gives this logger (not pytest's)."""
+    handlers = logging.getLogger(logger_name).handlers
+    (handler,) = [handler for handler in handlers if type(handler) is logging.StreamHandler]
+    return handler
 
 
 def new_product(name="Ceramic mug", stock=5, **fields):

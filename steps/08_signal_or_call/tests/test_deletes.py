@@ -1,9 +1,8 @@
 import io
 import json
-import logging
 
 import pytest
-from conftest import new_product
+from conftest import new_product, project_console_handler
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -130,13 +129,6 @@ def test_a_file_that_cannot_be_deleted_is_logged_on_the_console_and_the_delete_s
     assert "in on_commit() during transaction" in console.getvalue()
     assert "cannot delete products/mug.png" in console.getvalue()
     assert files_in(media_root) == ["mug.png"], "the kettle's file goes, robust=True"
-
-
-def project_console_handler(logger_name):
-    """The StreamHandler that the project's LOGGING gives this logger (not pytest's)."""
-    handlers = logging.getLogger(logger_name).handlers
-    (handler,) = [handler for handler in handlers if type(handler) is logging.StreamHandler]
-    return handler
 
 
 def test_a_product_loaded_without_its_image_deletes_with_its_file(

@@ -1,11 +1,10 @@
 """The sales log: queued after the commit, recorded once, repaired by record_missing_sales."""
 
 import io
-import logging
 from decimal import Decimal
 
 import pytest
-from conftest import new_product, redis_down, stock_of
+from conftest import new_product, project_console_handler, redis_down, stock_of
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
@@ -135,13 +134,6 @@ def test_with_the_queue_down_the_error_reaches_the_console_and_the_sweep_records
     assert not Sale.objects.exists()
     assert record_missing_sales() == "Recorded the sale of 1 order(s).\n"
     assert record_missing_sales() == "Recorded the sale of 0 order(s).\n"
-
-
-def project_console_handler(logger_name):
-    """The StreamHandler that the project's LOGGING gives this logger (not pytest's)."""
-    handlers = logging.getLogger(logger_name).handlers
-    (handler,) = [handler for handler in handlers if type(handler) is logging.StreamHandler]
-    return handler
 
 
 def test_a_failing_listener_is_logged_and_the_other_listeners_still_run(
