@@ -5,6 +5,7 @@ who stops there would run them: an order that breaks halfway (a field removed wh
 admin still lists it) fails here.
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -61,7 +62,9 @@ def readme_items():
     return re.split(r"^\d+\. ", section, flags=re.MULTILINE)[1:]
 
 
+@functools.cache
 def code_changes():
+    """Step 08's code changes from step 07, compared once for all the items."""
     changes = changed_files(STEP.previous().path, STEP.path)
     return grouped(changes, with_readme=False)["code"]
 
