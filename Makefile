@@ -4,7 +4,7 @@ PORT ?= 8000
 TUTORIAL = $(PYTHON) -m tutorial
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test check start branches notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser screenshots
+.PHONY: help setup test check start branches notebooks lab lint clean lock bench test-postgres test-redis test-matrix test-browser test-protections screenshots
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z%_-]+:.*## / {gsub("%", "N", $$1); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,8 +24,8 @@ test-step-%: ## run step N's tests only, e.g. make test-step-3
 reset-%: ## delete step N's db.sqlite3, e.g. make reset-2
 	@$(TUTORIAL) reset $*
 
-check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1] [WATCH=1]
-	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres) $(if $(WATCH),--watch)
+check: ## test your own project against a step: make check STEP=3 PROJECT=../my_shop [POSTGRES=1] [WATCH=1] [QUICK=1]
+	@$(TUTORIAL) check $(STEP) $(PROJECT) $(if $(POSTGRES),--postgres) $(if $(WATCH),--watch) $(if $(QUICK),--quick)
 
 start: ## copy step N-1's project to build step N yourself: make start STEP=3 PROJECT=../try3
 	@$(TUTORIAL) start $(STEP) $(PROJECT)
@@ -47,6 +47,9 @@ test-matrix: ## run the steps, notebooks and inspector on Django 5.2 and on Djan
 
 test-browser: ## click through the pages in headless Chromium (steps 3 on, and the toolbar panel)
 	@$(TUTORIAL) test-browser
+
+test-protections: ## take each protection a README teaches out of a copy of its step: check must fail
+	@$(TUTORIAL) test-protections
 
 screenshots: ## take the README's screenshots again, in headless Chromium (docs/images)
 	@$(TUTORIAL) test-browser --screenshots

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "tutorial.running.redis_server",
     "tutorial.running.matrix",
     "tutorial.running.browser",
+    "tutorial.running.protections",
     "tutorial.bench.command",
 ]
 

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +28,20 @@ EXPECTED_SETTINGS = "my_shop.settings"
 LEFT_OUT_REASONS = {
     "course_only": (
         "about details a correct project may do differently "
-        "(exact query counts, log wording, the demo data, page markup)"
+        "(exact query counts, the wording of logs, emails and errors, the demo data, page markup)"
+    ),
+    "library": (
+        "showing how Django or a package behaves (RQ's work horse, db_worker's reloader, "
+        "Django's own batches), not your code"
     ),
     "browser": "which the course runs in Chromium against its own pages (make test-browser)",
     "rq": "which need RQ's workers on a Redis server (make test-redis)",
     "article": "running the article's own receivers to show where they go wrong, not yours",
 }
 LEFT_OUT = " and ".join(f"not {marker}" for marker in LEFT_OUT_REASONS)
+# Tests that start real worker processes: they run, but --quick leaves them out.
+SLOW = "slow"
+SLOW_REASON = "which start real worker processes, seconds each"
 # The README heading that teaches what each test module checks. A test is sent to the
 # README of the step that first has it; tests/test_docs.py keeps these headings real.
 README_SECTIONS = {
@@ -131,6 +139,11 @@ def register(subparsers):
         help="check again each time a file in your project changes, until Ctrl-C",
     )
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"leave out the slow tests ({SLOW_REASON}); the result says how many",
+    )
+    parser.add_argument(
         "--course",
         action="store_true",
         help="the course's own run (make test): every test but the browser ones, pytest's "
@@ -141,7 +154,8 @@ def register(subparsers):
         action="append",
         default=[],
         dest="pytest_args",
-        help="with --course: one argument for pytest, as --pytest-arg=-x (repeatable)",
+        help="one argument for pytest, as --pytest-arg=-x (repeatable); a test's node id "
+        "runs that test alone",
     )
     parser.set_defaults(run=run_check)
 
@@ -160,13 +174,16 @@ def run_check(args):
         return watch_check(step, args.project, args.settings)
     # The course's own run also has the tests that pin details (course_only, article).
     markers = "not browser and not rq" if args.course else LEFT_OUT
+    if args.quick:
+        markers += f" and not {SLOW}"
     try:
         project = find_project(args.project)
         settings_module = choose_settings(project, args.settings)
         before = folder_state(project)
+        live = None if args.course else LiveReport(step, project, args.postgres)
         with database_url(args.postgres) as url:
             records, output = check_project(
-                step, project, settings_module, url, markers, args.pytest_args
+                step, project, settings_module, url, markers, args.pytest_args, live
             )
     except CheckError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -176,7 +193,7 @@ def run_check(args):
         return 3
     if args.course:
         return course_report(step, project, records, output, before)
-    return report(step, project, records, on_postgres=args.postgres)
+    return live.finish(records)
 
 
 def folder_state(folder):
@@ -208,12 +225,15 @@ def database_url(postgres):
         yield f"{base_url}/check"
 
 
-def check_project(step, project, settings_module, url, markers, pytest_args=()):
-    """Run the step's tests on the project; return the report's records and pytest's output."""
+def check_project(step, project, settings_module, url, markers, pytest_args=(), live=None):
+    """Run the step's tests on the project; return the report's records and pytest's output.
+
+    live, if given, hears each record as the tests write it (LiveReport.hear).
+    """
     with tempfile.TemporaryDirectory(prefix="tutorial-check-") as scratch:
         environ = project_environment(project, settings_module, Path(scratch), url)
         records, output = run_step_tests(
-            step, project, environ, Path(scratch), markers, pytest_args
+            step, project, environ, Path(scratch), markers, pytest_args, live
         )
     forget_bytecode_of_removed_folders()  # the scratch folder's, among others
     for record in records:
@@ -292,26 +312,50 @@ def last_line(text):
     return shorten(lines[-1]) if lines else "no output"
 
 
-def run_step_tests(step, project, environ, scratch, markers, pytest_args):
+def run_step_tests(step, project, environ, scratch, markers, pytest_args, live=None):
     shutil.copytree(step.path / "tests", scratch / "tests")
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
-    completed = subprocess.run(
-        [
-            *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check.report_plugin"],
-            # A test module that cannot import fails alone; the others still run.
-            *["--continue-on-collection-errors", "-m", markers, *pytest_args],
-        ],
-        cwd=scratch,
-        env=environ,
-        capture_output=True,
-        text=True,
-    )
     report_file = Path(environ["CHECK_REPORT_FILE"])
+    with tempfile.TemporaryFile("w+") as output:
+        pytest = subprocess.Popen(
+            [
+                *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check.report_plugin"],
+                # A test module that cannot import fails alone; the others still run.
+                *["--continue-on-collection-errors", "-m", markers, *pytest_args],
+            ],
+            cwd=scratch,
+            env=environ,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        records = follow_records(report_file, pytest, live)
+        output.seek(0)
+        text = output.read()
     if not report_file.exists():
-        output = completed.stderr or completed.stdout
-        raise CheckError(f"step {step.number}'s tests could not start: {last_line(output)}")
-    records = [json.loads(line) for line in report_file.read_text().splitlines()]
-    return records, completed.stdout + completed.stderr
+        raise CheckError(f"step {step.number}'s tests could not start: {last_line(text)}")
+    return records, text
+
+
+def follow_records(report_file, process, live=None, interval=0.05):
+    """Read the report plugin's records while the tests run, handing each to live."""
+    records, pending = [], ""
+    with contextlib.ExitStack() as stack:
+        report = None
+        while True:
+            finished = process.poll() is not None
+            if report is None and report_file.exists():
+                report = stack.enter_context(open(report_file, encoding="utf-8"))
+            if report is not None:
+                pending += report.read()
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    records.append(json.loads(line))
+                    if live is not None:
+                        live.hear(records[-1])
+            if finished:
+                return records
+            time.sleep(interval)
 
 
 def write_pytest_ini(step, project, settings_module, scratch):
@@ -330,7 +374,7 @@ def behaviours(records):
     """One Behaviour per test, in run order; a failed setup, call or teardown fails it."""
     found = {}
     for record in records:
-        if record["kind"] == "deselected":
+        if record["kind"] not in ("test", "collect_error"):
             continue
         behaviour = found.setdefault(record["nodeid"], Behaviour(record["nodeid"]))
         behaviour.doc = record.get("doc", "")
@@ -340,37 +384,108 @@ def behaviours(records):
 
 
 def left_out_counts(records):
-    counts = dict.fromkeys(LEFT_OUT_REASONS, 0)
+    """How many tests each marker left out; a test with two markers counts for the first.
+
+    Slow tests left out by --quick count under SLOW; tests left out by a -k or a node id
+    given with --pytest-arg count nowhere.
+    """
+    reasons = [*LEFT_OUT_REASONS, SLOW]
+    counts = dict.fromkeys(reasons, 0)
     for record in records:
         if record["kind"] == "deselected":
-            marker = next(marker for marker in LEFT_OUT_REASONS if marker in record["markers"])
-            counts[marker] += 1
+            marker = next((marker for marker in reasons if marker in record["markers"]), None)
+            if marker:
+                counts[marker] += 1
     return counts
 
 
-def report(step, project, records, on_postgres=False):
-    database = "a throwaway PostgreSQL" if on_postgres else "a scratch SQLite database"
-    print(f"Checking {project} against step {step.number} ({step}), on {database}\n")
-    results = behaviours(records)
-    for behaviour in results:
-        print(f"  {'PASS' if behaviour.passed else 'FAIL'}  {behaviour.describe()}")
+def plural(count, word):
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+class LiveReport:
+    """Check's report, printed as the tests run: a line per behaviour once it has finished.
+
+    A behaviour's records (its setup, call and teardown) are all written before its
+    "finished" record, so its line is printed then, with what failed under it.
+    """
+
+    def __init__(self, step, project, on_postgres=False):
+        self.step, self.on_postgres = step, on_postgres
+        self.started = time.monotonic()
+        self.slow, self.slow_seconds, self.in_slow_group = set(), 0.0, False
+        self.records = {}
+        database = "a throwaway PostgreSQL" if on_postgres else "a scratch SQLite database"
+        print(f"Checking {project} against step {step.number} ({step}), on {database}\n")
+
+    def hear(self, record):
+        kind = record["kind"]
+        if kind == "collected":
+            self.slow = set(record["slow"])
+        elif kind == "collect_error":
+            self.show(Behaviour(record["nodeid"], failures=[record]))
+        elif kind == "test":
+            self.records.setdefault(record["nodeid"], []).append(record)
+        elif kind == "started":
+            self.announce_slow_group(record["nodeid"])
+        elif kind == "finished":
+            self.show_finished(record)
+        sys.stdout.flush()
+
+    def announce_slow_group(self, nodeid):
+        slow = nodeid in self.slow
+        if slow and not self.in_slow_group:
+            print(
+                f"  ... the next {plural(len(self.slow), 'behaviour')} start real worker "
+                "processes: seconds each"
+            )
+        self.in_slow_group = slow
+
+    def show_finished(self, record):
+        [behaviour] = behaviours(self.records.pop(record["nodeid"], [])) or [None]
+        if behaviour is None:  # skipped: pytest wrote no call record
+            return
+        duration = ""
+        if record["nodeid"] in self.slow:
+            self.slow_seconds += record["seconds"]
+            duration = f"  ({record['seconds']:.1f} s)"
+        self.show(behaviour, duration)
+
+    def show(self, behaviour, duration=""):
+        print(f"  {'PASS' if behaviour.passed else 'FAIL'}  {behaviour.describe()}{duration}")
         if not behaviour.passed:
-            print_failure(step, behaviour)
-    left_out = {marker: count for marker, count in left_out_counts(records).items() if count}
-    if left_out:
-        print()
-    for marker, count in left_out.items():
-        tests = "test" if count == 1 else "tests"
-        print(f"Left out {count} {marker.replace('_', '-')} {tests}, {LEFT_OUT_REASONS[marker]}.")
-    if not on_postgres and any(behaviour.module == "test_concurrency" for behaviour in results):
-        print(
-            "The concurrency tests ran on SQLite, which lets one transaction write at a time; "
-            "add --postgres to run them against row locks."
-        )
-    failed = sum(not behaviour.passed for behaviour in results)
-    verdict = "your project behaves like the step" if not failed else "not there yet"
-    print(f"\nResult: {len(results) - failed} passed, {failed} failed: {verdict}.")
-    return 1 if failed else 0
+            print_failure(self.step, behaviour)
+
+    def finish(self, records):
+        """The summary: what was left out and why, how long it took, and the verdict."""
+        results = behaviours(records)
+        counts = left_out_counts(records)
+        not_run = counts.pop(SLOW)
+        left_out = {marker: count for marker, count in counts.items() if count}
+        if left_out or not_run:
+            print()
+        for marker, count in left_out.items():
+            tests = plural(count, marker.replace("_", "-") + " test")
+            print(f"Left out {tests}, {LEFT_OUT_REASONS[marker]}.")
+        if not_run:
+            print(f"Left out {plural(not_run, 'slow test')} (--quick), {SLOW_REASON}.")
+        if not self.on_postgres and any(b.module == "test_concurrency" for b in results):
+            print(
+                "The concurrency tests ran on SQLite, which lets one transaction write at a "
+                "time; add --postgres to run them against row locks."
+            )
+        seconds = time.monotonic() - self.started
+        slow = f", {self.slow_seconds:.1f} s of it in the slow ones" if self.slow_seconds else ""
+        print(f"\nChecked in {seconds:.1f} s{slow}.")
+        failed = sum(not behaviour.passed for behaviour in results)
+        if failed:
+            verdict = "not there yet"
+        elif not_run:
+            verdict = f"quick check: {plural(not_run, 'behaviour')} not run"
+        else:
+            verdict = "your project behaves like the step"
+        print(f"Result: {len(results) - failed} passed, {failed} failed: {verdict}.")
+        return 1 if failed else 0
 
 
 def print_failure(step, behaviour):

@@ -9,6 +9,7 @@ the project's settings must choose (``postgresql`` for ``check --postgres``).
 import json
 import os
 import re
+import time
 import traceback
 from pathlib import Path
 
@@ -69,6 +70,26 @@ def where_raised(error):
 
 def pytest_itemcollected(item):
     docstrings[item.nodeid] = (getattr(item.obj, "__doc__", None) or "").strip()
+
+
+def pytest_collection_finish(session):
+    """What will run, and which of it is slow, so that check can say so as it goes."""
+    slow = [item.nodeid for item in session.items if item.get_closest_marker("slow")]
+    write({"kind": "collected", "count": len(session.items), "slow": slow})
+
+
+started = {}
+
+
+def pytest_runtest_logstart(nodeid, location):
+    started[nodeid] = time.monotonic()
+    write({"kind": "started", "nodeid": nodeid})
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    """After setup, call and teardown: the test's records are all written."""
+    seconds = time.monotonic() - started.pop(nodeid)
+    write({"kind": "finished", "nodeid": nodeid, "seconds": round(seconds, 2)})
 
 
 def pytest_deselected(items):

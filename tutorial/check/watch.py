@@ -3,7 +3,8 @@
 watchfiles waits for the changes (with the operating system's notifications, not by
 polling) and waits until saving has settled before it answers. Each run prints a
 compact summary: how many behaviours pass, the first failure in full, and the README
-section to reread.
+section to reread. The slow behaviours (real worker processes) run only once every
+quick one passes, so that a save gets its first answer in seconds.
 """
 
 import logging
@@ -15,11 +16,14 @@ from watchfiles import DefaultFilter, watch
 
 from tutorial.check.command import (
     LEFT_OUT,
+    SLOW,
+    SLOW_REASON,
     CheckError,
     behaviours,
     check_project,
     choose_settings,
     find_project,
+    left_out_counts,
     print_failure,
 )
 
@@ -66,24 +70,42 @@ def watch_check(step, project_path, settings=None):
 
 
 def check_and_summarise(step, project_path, settings):
+    """The quick behaviours first; the slow ones only once every quick one passes."""
     try:
         project = find_project(project_path)
         settings_module = choose_settings(project, settings)
-        records, _output = check_project(step, project, settings_module, None, LEFT_OUT)
+        quick, _output = check_project(
+            step, project, settings_module, None, f"{LEFT_OUT} and not {SLOW}"
+        )
+        slow_ones = left_out_counts(quick)[SLOW]
+        if not summarise(step, behaviours(quick), "quick " if slow_ones else ""):
+            return
+        if slow_ones:
+            print(f"Now the {slow_ones} slow ones, {SLOW_REASON}...", flush=True)
+            slow, _output = check_project(
+                step, project, settings_module, None, f"{LEFT_OUT} and {SLOW}"
+            )
+            if not summarise(step, behaviours(slow), "slow "):
+                return
     except CheckError as error:
         print(f"error: {error}")
         return
-    results = behaviours(records)
-    passed = [behaviour for behaviour in results if behaviour.passed]
+    print("All of them: your project behaves like the step.")
+
+
+def summarise(step, results, kind):
+    """Print how many pass and the first failure in full; return whether all passed."""
     failed = [behaviour for behaviour in results if not behaviour.passed]
-    print(f"{len(passed)}/{len(results)} behaviours pass in step {step.number} ({step}).")
+    print(
+        f"{len(results) - len(failed)}/{len(results)} {kind}behaviours pass in step "
+        f"{step.number} ({step})."
+    )
     if failed:
         print(f"  FAIL  {failed[0].describe()}")
         print_failure(step, failed[0])
         if len(failed) > 1:
             print(f"  ... and {len(failed) - 1} more")
-    else:
-        print("All of them: your project behaves like the step.")
+    return not failed
 
 
 def changed_names(changes, folder):

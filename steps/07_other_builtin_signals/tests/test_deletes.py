@@ -394,7 +394,7 @@ def test_deleting_a_product_with_confirmed_orders_deletes_them_too(admin_client)
     assert not Order.objects.exists()
 
 
-@pytest.mark.course_only
+@pytest.mark.library
 def test_django_deletes_a_list_of_primary_keys_a_hundred_at_a_time():
     Product.objects.bulk_create(
         Product(name=f"Mug {number}", description="", price=1, quantity=1) for number in range(250)

@@ -398,7 +398,7 @@ def test_the_admin_refuses_to_delete_a_product_with_confirmed_orders(admin_clien
     assert Order.objects.filter(pk=order.pk).exists()
 
 
-@pytest.mark.course_only
+@pytest.mark.library
 def test_django_deletes_a_list_of_primary_keys_a_hundred_at_a_time():
     Product.objects.bulk_create(
         Product(name=f"Mug {number}", description="", price=1, quantity=1) for number in range(250)

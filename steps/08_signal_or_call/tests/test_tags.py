@@ -293,7 +293,7 @@ def test_the_product_list_works_under_asgi(mugs):
     assert "Ceramic mug" in response.text
 
 
-@pytest.mark.course_only
+@pytest.mark.library
 def test_loading_a_fixture_sends_m2m_changed_marked_raw_from_django_6_1_on(heard):
     calls = heard(m2m_changed, sender=Through)
 
