@@ -1,5 +1,6 @@
 """`python -m tutorial check N PATH`, on the steps themselves and on broken copies."""
 
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,7 +95,7 @@ def test_the_report_says_which_tests_it_left_out_and_why(own_checks):
     _before, results = own_checks
     report = results["learner"].stdout
 
-    assert "Left out 7 course-only tests, about details a correct project may do" in report
+    assert "Left out 5 course-only tests, about details a correct project may do" in report
     assert "Left out 1 browser test, which the course runs in Chromium" in report
     assert "add --postgres to run them against row locks" in report
     assert "Left out 1 article test, running the article's own receivers" in report
@@ -340,3 +341,31 @@ def test_a_course_run_shows_pytests_output_and_the_verdict():
     lines = result.stdout.splitlines()
     assert lines[-3].startswith("1 passed") and "deselected" in lines[-3]
     assert lines[-1] == "Result: 1 passed, 0 failed: the step behaves as its tests say."
+
+
+def test_quick_leaves_out_the_slow_tests_and_says_so_in_its_result():
+    result = check(6, get_step(6).path, "--quick", "--pytest-arg=tests/test_workers.py")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Left out 5 slow tests (--quick), which start real worker processes" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "Result: 0 passed, 0 failed: quick check: 5 behaviours not run."
+    )
+
+
+def test_the_report_announces_the_slow_tests_and_gives_their_times():
+    slow_test = (
+        "tests/test_workers.py::"
+        "test_a_failing_task_enqueued_by_keyword_leaves_the_worker_running_to_the_end"
+    )
+    result = check(6, get_step(6).path, f"--pytest-arg={slow_test}")
+    lines = result.stdout.splitlines()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    announced = lines.index("  ... the next 1 behaviour starts real worker processes: seconds each")
+    assert re.fullmatch(
+        r"  PASS  a failing task enqueued by keyword leaves the worker running to the end"
+        r"  \(\d+\.\d s\)",
+        lines[announced + 1],
+    )
+    assert re.fullmatch(r"Checked in \d+\.\d s, \d+\.\d s of it in the slow ones\.", lines[-2])

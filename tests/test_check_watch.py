@@ -6,7 +6,7 @@ import sys
 import pytest
 from conftest import Terminal, copy_of_step
 
-from tutorial.course.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT, get_step
 
 RECEIVER = "@receiver(order_confirmed, sender=Order"
 
@@ -56,3 +56,40 @@ def test_watch_refuses_what_it_cannot_watch(tmp_path, folder, options, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def records_of(*outcomes, slow_left_out=0):
+    """What check's report plugin writes: one record per test, and the deselected ones."""
+    tests = [
+        {"kind": "test", "nodeid": f"tests/test_x.py::test_{n}", "passed": passed, "message": ""}
+        for n, passed in enumerate(outcomes)
+    ]
+    slow = [{"kind": "deselected", "nodeid": "s", "markers": ["slow"]}] * slow_left_out
+    return tests + slow, ""
+
+
+@pytest.mark.parametrize(
+    ("quick", "runs", "verdict"),
+    [
+        ((True, True), ["not slow", "and slow"], "All of them"),
+        ((True, False), ["not slow"], "1/2 quick behaviours pass"),
+    ],
+)
+def test_watch_runs_the_slow_behaviours_only_once_the_quick_ones_pass(
+    monkeypatch, capsys, quick, runs, verdict
+):
+    from tutorial.check import watch
+
+    markers_run = []
+
+    def fake_check_project(step, project, settings_module, url, markers):
+        markers_run.append(markers)
+        if markers.endswith("not slow"):
+            return records_of(*quick, slow_left_out=3)
+        return records_of(True, True, True)
+
+    monkeypatch.setattr(watch, "check_project", fake_check_project)
+    watch.check_and_summarise(get_step(6), get_step(6).path, None)
+
+    assert [next(run for run in runs if markers.endswith(run)) for markers in markers_run] == runs
+    assert verdict in capsys.readouterr().out

@@ -416,10 +416,19 @@ class LiveReport:
         self.slow, self.slow_seconds, self.in_slow_group = set(), 0.0, False
         self.records = {}
         database = "a throwaway PostgreSQL" if on_postgres else "a scratch SQLite database"
-        print(f"Checking {project} against step {step.number} ({step}), on {database}\n")
+        self.heading = f"Checking {project} against step {step.number} ({step}), on {database}\n"
+
+    def print_heading(self):
+        """Once the tests run: a project that cannot load gets its one-line error alone."""
+        if self.heading:
+            print(self.heading)
+            self.heading = None
 
     def hear(self, record):
         kind = record["kind"]
+        if kind in ("import_error", "wrong_database"):
+            return
+        self.print_heading()
         if kind == "collected":
             self.slow = set(record["slow"])
         elif kind == "collect_error":
@@ -435,8 +444,9 @@ class LiveReport:
     def announce_slow_group(self, nodeid):
         slow = nodeid in self.slow
         if slow and not self.in_slow_group:
+            starts = "starts" if len(self.slow) == 1 else "start"
             print(
-                f"  ... the next {plural(len(self.slow), 'behaviour')} start real worker "
+                f"  ... the next {plural(len(self.slow), 'behaviour')} {starts} real worker "
                 "processes: seconds each"
             )
         self.in_slow_group = slow
@@ -458,6 +468,7 @@ class LiveReport:
 
     def finish(self, records):
         """The summary: what was left out and why, how long it took, and the verdict."""
+        self.print_heading()
         results = behaviours(records)
         counts = left_out_counts(records)
         not_run = counts.pop(SLOW)

@@ -20,10 +20,11 @@ docstrings = {}
 
 def pytest_configure(config):
     """Know every marker check leaves tests out by, also in a step that uses none of them."""
-    from tutorial.check.command import LEFT_OUT_REASONS
+    from tutorial.check.command import LEFT_OUT_REASONS, SLOW, SLOW_REASON
 
     for marker, reason in LEFT_OUT_REASONS.items():
         config.addinivalue_line("markers", f"{marker}: left out by check, {reason}")
+    config.addinivalue_line("markers", f"{SLOW}: left out by check --quick, {SLOW_REASON}")
 
 
 def write(record):
