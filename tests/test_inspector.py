@@ -1,10 +1,14 @@
 """The signal inspector, run inside the steps, and the one place that reads Django's internals."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import copy_of_step, run_inside_step
+from conftest import copy_of_step, run_inside_step, run_tutorial
 
 from tutorial.course.steps import get_step
 
@@ -313,3 +317,48 @@ def test_step_8_takes_stock_with_a_call_and_keeps_order_confirmed_for_the_sales_
     # 13: the sales log, the image files (5), the profile, the comment (2), the audit
     # log (3) and the staff group.
     assert len(rows) == 13
+
+
+SERVED_SETTING_CHANGED = """
+import json
+import weakref
+from wsgiref.util import setup_testing_defaults
+
+from my_shop.wsgi import application
+
+environ = {"PATH_INFO": "/products/"}
+setup_testing_defaults(environ)
+application(environ, lambda status, headers: None)  # the first request, as a server's
+
+from django.core.signals import setting_changed
+
+stored = [entry[1] for entry in setting_changed.receivers]  # (key, receiver, ...)
+live = [r() if isinstance(r, weakref.ReferenceType) else r for r in stored]
+print(json.dumps(sorted(f"{r.__module__}.{r.__qualname__}" for r in live if r is not None)))
+"""
+
+
+def test_receivers_lists_on_setting_changed_what_a_served_step_connects(tmp_path):
+    """The inspector's own imports (django.test) and migrate add receivers a server lacks."""
+    step = get_step(7)
+    served = subprocess.run(
+        [sys.executable, "-c", SERVED_SETTING_CHANGED],
+        cwd=step.path,
+        env={**os.environ, "SQLITE_PATH": str(tmp_path / "db.sqlite3"), "COLUMNS": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    listed = run_tutorial("receivers", 7, env={"COLUMNS": ""}).stdout
+    served_part, _, inspector_only = listed.partition("Connected only in the inspector's")
+    cells = [line.split("│") for line in served_part.splitlines() if "│" in line]
+    in_table = sorted(
+        cell[1].strip().partition(" of ")[0]
+        for cell in cells
+        if cell[0].strip() == "django.core.signals.setting_changed"
+    )
+
+    assert in_table == json.loads(served.stdout), served.stderr
+    assert len(in_table) == 5
+    assert "django.test.signals.clear_cache_handlers" in inspector_only
+    assert "historical model" not in listed, "nothing is migrated"

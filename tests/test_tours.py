@@ -136,3 +136,19 @@ def test_piped_tables_have_no_colour_and_a_terminal_gets_it_unless_no_color(narr
     assert "\033[" in coloured
     assert "\033[" not in plain
     assert max(map(len, plain.splitlines())) <= 120
+
+
+def test_a_dotted_name_too_long_for_its_column_breaks_after_a_dot(monkeypatch):
+    from tutorial.in_step.tables import text_table
+
+    monkeypatch.setenv("COLUMNS", "50")
+    signal = "django.contrib.auth.signals.user_logged_in"
+    receiver = "accounts.signals.record_successful_login_attempt"
+    table = text_table(["signal", "receiver"], [[signal, receiver]])
+
+    rows = [line.split("│") for line in table.splitlines() if "│" in line][1:]
+    for column, name in enumerate([signal, receiver]):
+        pieces = [row[column].strip() for row in rows if row[column].strip()]
+        assert len(pieces) > 1, "the test needs a name that must break"
+        assert "".join(pieces) == name
+        assert all(piece.endswith(".") for piece in pieces[:-1]), pieces

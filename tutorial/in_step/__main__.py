@@ -20,9 +20,14 @@ def main(argv=None):
 
     from tutorial.in_step.project import load_step
 
-    # The tour and the bench only need the tables; receivers lists what migrate leaves.
+    # The tour and the bench only need the tables; receivers needs none, as a server.
     from_copy = args.action in ("tour", "bench")
-    step = load_step(args.step, database=args.database, from_migrated_copy=from_copy)
+    step = load_step(
+        args.step,
+        database=args.database,
+        from_migrated_copy=from_copy,
+        migrated=args.action != "receivers",
+    )
     if args.action == "bench":
         import json
 
@@ -34,10 +39,12 @@ def main(argv=None):
         else:
             print(json.dumps(MEASUREMENTS[args.measure](json.loads(args.options))))
     elif args.action == "receivers":
-        from tutorial.in_step.inspector import receivers_table
+        from tutorial.in_step.inspector import load_as_served, receivers_table, served_connections
 
-        print(f"Receivers in {step} (on Django's own signals and the project's)\n")
-        print(receivers_table(include_empty=args.all))
+        load_as_served()
+        served = served_connections()
+        print(f"Receivers connected in a served {step} (Django's own and the project's)\n")
+        print(receivers_table(include_empty=args.all, served=served))
     else:
         from tutorial.in_step.tours import run_tour
 

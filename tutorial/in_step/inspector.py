@@ -9,17 +9,22 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from django.apps import apps
-from django.core.handlers.asgi import ASGIHandler
-from django.core.handlers.wsgi import WSGIHandler
-from django.test.client import AsyncClientHandler, ClientHandler
 
 from tutorial.in_step import signals_compat
-from tutorial.in_step.naming import all_signals, callable_name, sender_name, source_location
+from tutorial.in_step.naming import (
+    all_signals,
+    callable_name,
+    is_signal,
+    sender_name,
+    source_location,
+)
 from tutorial.in_step.tables import html_table, text_table
 
 HEADERS = ["signal", "receiver", "defined at", "sender", "dispatch_uid", "ref", "kind"]
 COLUMN_STYLES = ["cyan", "green", "dim", None, None, "dim", "dim"]
-HANDLER_CLASSES = [WSGIHandler, ASGIHandler, ClientHandler, AsyncClientHandler]
+INSPECTOR_ONLY = (
+    "Connected only in the inspector's own process (it imports django.test), not served:"
+)
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,10 @@ class ReceiverRow:
 class ReceiverTable:
     """The rows, printable in a terminal and shown as HTML by Jupyter."""
 
-    def __init__(self, rows, signals_without_receivers=()):
+    def __init__(self, rows, signals_without_receivers=(), inspector_only=()):
         self.rows = rows
         self.signals_without_receivers = list(signals_without_receivers)
+        self.inspector_only = list(inspector_only)  # rows a served step does not have
 
     def __iter__(self):
         return iter(self.rows)
@@ -50,19 +56,23 @@ class ReceiverTable:
         """The rows of one signal, by dotted name, as a table of their own."""
         return ReceiverTable([row for row in self.rows if row.signal == name])
 
-    def _cells(self):
-        return [list(vars(row).values()) for row in self.rows]
+    @staticmethod
+    def _cells(rows):
+        return [list(vars(row).values()) for row in rows]
 
     def __str__(self):
         text = "No receivers connected."
         if self.rows:
-            text = text_table(HEADERS, self._cells(), styles=COLUMN_STYLES)
+            text = text_table(HEADERS, self._cells(self.rows), styles=COLUMN_STYLES)
         if self.signals_without_receivers:
             text += "\n\nSignals with no receivers: " + ", ".join(self.signals_without_receivers)
+        if self.inspector_only:
+            table = text_table(HEADERS, self._cells(self.inspector_only), styles=COLUMN_STYLES)
+            text += f"\n\n{INSPECTOR_ONLY}\n\n{table}"
         return text
 
     def _repr_html_(self):
-        html = html_table(HEADERS, self._cells())
+        html = html_table(HEADERS, self._cells(self.rows))
         if self.signals_without_receivers:
             names = ", ".join(f"<code>{name}</code>" for name in self.signals_without_receivers)
             html += f"<p>Signals with no receivers: {names}</p>"
@@ -71,20 +81,49 @@ class ReceiverTable:
     __repr__ = __str__
 
 
-def receivers_table(include_empty=False):
-    """Every known signal's receivers; with include_empty, also name the silent signals."""
+def receivers_table(include_empty=False, served=None):
+    """Every known signal's receivers; with include_empty, also name the silent signals.
+
+    served, from served_connections(), sets apart the rows a served step does not have.
+    """
     senders = known_senders()
-    rows, silent = [], []
+    rows, silent, inspector_only = [], [], []
     for signal, name in all_signals().items():
-        signal_rows = [
-            describe(name, connection, senders)
-            for connection in signals_compat.connections(signal)
-            if connection.receiver is not None
-        ]
-        rows += counted(signal_rows)
-        if not signal_rows:
+        live = [c for c in signals_compat.connections(signal) if c.receiver is not None]
+        if served is None:
+            rows += counted([describe(name, c, senders) for c in live])
+        else:
+            rows += counted([describe(name, c, senders) for c in live if (signal, c.key) in served])
+            inspector_only += counted(
+                [describe(name, c, senders) for c in live if (signal, c.key) not in served]
+            )
+        if not live:
             silent.append(name)
-    return ReceiverTable(rows, silent if include_empty else ())
+    return ReceiverTable(rows, silent if include_empty else (), inspector_only)
+
+
+def load_as_served():
+    """Load what a server process loads before its first answer: the middleware, through
+    the WSGI handler, and every view module, through the URLconf."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.urls import get_resolver
+
+    WSGIHandler()
+    get_resolver().url_patterns  # noqa: B018 - imports every view module
+
+
+def served_connections():
+    """Every connection of the signals loaded so far, to compare with later.
+
+    Call it after load_as_served() and before anything the inspector alone imports.
+    """
+    return {
+        (value, connection.key)
+        for module in list(sys.modules.values())
+        for value in list(getattr(module, "__dict__", {}).values())
+        if is_signal(value)
+        for connection in signals_compat.connections(value)
+    }
 
 
 def counted(rows):
@@ -102,6 +141,10 @@ def known_senders():
     Whatever a loaded module holds at its top level (a class of the project's own, say),
     overridden by the usual senders: models, app configs and request handlers.
     """
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.client import AsyncClientHandler, ClientHandler
+
     candidates = [
         *(
             value
@@ -110,7 +153,7 @@ def known_senders():
         ),
         *apps.get_models(include_auto_created=True),
         *apps.get_app_configs(),
-        *HANDLER_CLASSES,
+        *[WSGIHandler, ASGIHandler, ClientHandler, AsyncClientHandler],
     ]
     return {id(candidate): candidate for candidate in candidates}
 

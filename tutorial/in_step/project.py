@@ -23,8 +23,10 @@ from tutorial.course.steps import CACHE_DIR, REPO_ROOT, get_step
 MIGRATED_DATABASES = CACHE_DIR / "migrated-databases"
 
 
-def load_step(number, database=None, from_migrated_copy=False):
+def load_step(number, database=None, from_migrated_copy=False, migrated=True):
     """Put step ``number`` on sys.path, set Django up on a scratch database, migrate it.
+
+    With ``migrated=False`` nothing is migrated: the process holds what a server has.
 
     ``database`` is a SQLite file or a postgres:// URL; by default a temporary file,
     deleted when the interpreter exits. The step's own db.sqlite3 is refused.
@@ -52,6 +54,8 @@ def load_step(number, database=None, from_migrated_copy=False):
     import django
 
     django.setup()
+    if not migrated:
+        return step
     if from_migrated_copy and not on_postgres and not database.exists():
         migrate_from_a_copy(step, database)
     else:

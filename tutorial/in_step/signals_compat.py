@@ -31,6 +31,7 @@ class Connection:
     sender: object  # the sender object when Django keeps it (6.x), else None
     weak: bool
     is_async: bool
+    key: tuple  # Django's lookup key, the same for as long as the connection lasts
 
 
 def connections(signal):
@@ -50,6 +51,7 @@ def connections(signal):
             sender=sender_ref() if sender_ref is not None else None,
             weak=weak,
             is_async=is_async,
+            key=lookup_key,
         )
 
 

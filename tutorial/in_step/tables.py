@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import shutil
 import sys
 from html import escape
@@ -11,8 +12,11 @@ UNLIMITED = 10_000
 
 
 # A column is kept at least as wide as its longest word, up to this: a dotted name
-# folds only when there is truly no room.
+# breaks after a dot, and folds elsewhere only when a part of it has no room.
 LONGEST_KEPT_WORD = 40
+# Where a path may break: after each slash; a dotted name: after each dot.
+PATH_PARTS = re.compile(r"[^/]+/?|/")
+DOTTED_PARTS = re.compile(r"[^.]+\.?|\.")
 
 
 def text_table(headers, rows, styles=None):
@@ -36,7 +40,8 @@ def text_table(headers, rows, styles=None):
         table.add_column(header, overflow="fold", style=style, width=column_width)
     for row in rows:
         # Text, not str: a cell such as "[1, 2]" is data, never rich markup.
-        table.add_row(*(Text(str(cell)) for cell in row))
+        cells = (break_at_dots(str(cell), width) for cell, width in zip(row, widths, strict=True))
+        table.add_row(*map(Text, cells))
     output = io.StringIO()
     console = Console(
         file=output,
@@ -54,8 +59,9 @@ def column_widths(headers, rows, width):
     """Each column's width, so that the table fits in ``width`` and no column is lost.
 
     Columns get their natural width when everything fits. Otherwise each starts from
-    its longest word (up to LONGEST_KEPT_WORD), the widest shrunk first if even those do
-    not fit, and the room left is shared out in proportion to what each still lacks.
+    its longest word or dotted part (up to LONGEST_KEPT_WORD), the widest shrunk first
+    if even those do not fit; the room left goes first to the columns that lack least,
+    whole, and the rest is shared out in proportion to what each still lacks.
     """
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in headers]
     natural = [
@@ -66,16 +72,56 @@ def column_widths(headers, rows, width):
     if sum(natural) <= room:
         return natural
     widths = [
-        min(whole, LONGEST_KEPT_WORD, longest("", cells, str.split))
+        min(whole, LONGEST_KEPT_WORD, longest("", cells, breakable_parts))
         for whole, cells in zip(natural, columns, strict=True)
     ]
     while sum(widths) > room and max(widths) > 1:
         widths[widths.index(max(widths))] -= 1
-    lacking = [whole - given for whole, given in zip(natural, widths, strict=True)]
+    # The columns that lack least get their whole width first: each one that fits is
+    # a column on one line. The rest share what is left, in proportion.
     spare = room - sum(widths)
+    short = sorted(range(len(widths)), key=lambda column: natural[column] - widths[column])
+    for column in short:
+        lack = natural[column] - widths[column]
+        if lack > spare:
+            break
+        widths[column], spare = natural[column], spare - lack
+    lacking = [whole - given for whole, given in zip(natural, widths, strict=True)]
+    if not sum(lacking):
+        return widths
     return [
         given + spare * lack // sum(lacking) for given, lack in zip(widths, lacking, strict=True)
     ]
+
+
+def breakable_parts(text):
+    """The pieces a cell may be broken into: its words, cut where word_parts() cuts them."""
+    return [part for word in text.split() for part in word_parts(word)]
+
+
+def word_parts(word):
+    """A path's folders (so "signals.py:137" stays whole), or a dotted name's parts."""
+    return (PATH_PARTS if "/" in word else DOTTED_PARTS).findall(word)
+
+
+def break_at_dots(text, width):
+    """The text with each word too long for the column broken after dots (or slashes)."""
+    return "\n".join(
+        " ".join(
+            word if len(word) <= width else fold_after_dots(word, width) for word in line.split(" ")
+        )
+        for line in text.split("\n")
+    )
+
+
+def fold_after_dots(word, width):
+    lines, current = [], ""
+    for part in word_parts(word):
+        if current and len(current) + len(part) > width:
+            lines.append(current)
+            current = ""
+        current += part
+    return "\n".join([*lines, current])
 
 
 def longest(header, cells, split):
