@@ -108,6 +108,14 @@ class Terminal:
     def ctrl_c(self, timeout=30):
         """Type Ctrl-C, read the rest, and return the command's exit status."""
         os.write(self.terminal, b"\x03")
+        return self._wait_for_the_end(timeout, "Ctrl-C")
+
+    def terminate(self, timeout=30):
+        """Send SIGTERM to the command alone, as `kill` does; return its exit status."""
+        os.kill(self.pid, signal.SIGTERM)
+        return self._wait_for_the_end(timeout, "SIGTERM")
+
+    def _wait_for_the_end(self, timeout, what):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self._read(deadline - time.monotonic()):
             pass
@@ -120,7 +128,7 @@ class Terminal:
         os.killpg(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
         os.close(self.terminal)
-        pytest.fail(f"Ctrl-C did not stop it within {timeout} s:\n{self.seen}")
+        pytest.fail(f"{what} did not stop it within {timeout} s:\n{self.seen}")
 
 
 def run_inside_step(number, code, steps_dir=None, from_migrated_copy=False):

@@ -145,6 +145,34 @@ def test_ctrl_c_on_a_terminal_stops_make_quietly(tmp_path, target, ready_text):
     assert [pid for pid in started if is_running(pid)] == [], output
 
 
+@pytest.mark.parametrize(
+    ("command", "ready_text"),
+    [
+        (["serve", "3"], RUNSERVER_READY),
+        (["serve", "6"], RUNSERVER_READY),
+        (["lab"], "Use Control-C to stop this server"),
+        (["check", "3", "{copy}", "--watch"], "Watching for changes"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_sigterm_stops_a_long_running_command_and_all_it_started(tmp_path, command, ready_text):
+    """What `kill`, `timeout`, a process manager or an IDE's stop button sends."""
+    copy = copy_of_step(int(command[1]), tmp_path) if command[0] != "lab" else tmp_path
+    arguments = [argument.format(copy=copy) for argument in command]
+    if command[0] == "serve":
+        arguments += ["--port", str(free_port())]
+    environment = {"TUTORIAL_STEPS_DIR": str(tmp_path), "COLUMNS": "", "BROWSER": "true"}
+    terminal = Terminal([sys.executable, "-m", "tutorial", *arguments], environment)
+    terminal.read_until(ready_text)
+    started = all_descendants(terminal.pid)
+    returncode = terminal.terminate()
+
+    assert "Traceback" not in terminal.seen
+    assert returncode in (0, 130)
+    time.sleep(0.5)
+    assert [pid for pid in started if is_running(pid)] == [], terminal.seen
+
+
 def status_of(url):
     with urllib.request.urlopen(url) as response:
         return response.status

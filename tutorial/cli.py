@@ -7,6 +7,7 @@ import sys
 
 from tutorial.course.steps import UnknownStep
 from tutorial.running.environment import rerun_in_venv, running_in_venv
+from tutorial.running.processes import stop_on_termination
 
 # Each module adds its subcommands in register(subparsers).
 COMMAND_MODULES = [
@@ -44,6 +45,7 @@ def command_names():
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    stop_on_termination()
     if getattr(args, "needs_venv", True) and not running_in_venv():
         return rerun_in_venv(argv)
     try:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from tutorial.course.steps import REPO_ROOT, all_steps, get_step, step_numbers
 from tutorial.running.postgres import ServerProgramsMissing, throwaway_server
+from tutorial.running.processes import Terminated
 from tutorial.running.suites import environment_for_tests, forget_bytecode_of_removed_folders
 
 EXPECTED_SETTINGS = "my_shop.settings"
@@ -329,12 +331,27 @@ def run_step_tests(step, project, environ, scratch, markers, pytest_args, live=N
             stderr=subprocess.STDOUT,
             text=True,
         )
-        records = follow_records(report_file, pytest, live)
+        try:
+            records = follow_records(report_file, pytest, live)
+        except KeyboardInterrupt as interruption:
+            stop_tests(pytest, interruption)
+            raise
         output.seek(0)
         text = output.read()
     if not report_file.exists():
         raise CheckError(f"step {step.number}'s tests could not start: {last_line(text)}")
     return records, text
+
+
+def stop_tests(pytest, interruption):
+    """After Ctrl-C, which pytest got too, or a SIGTERM it did not: leave nothing running."""
+    if isinstance(interruption, Terminated):
+        pytest.send_signal(signal.SIGINT)  # pytest stops as for Ctrl-C, tearing down
+    try:
+        pytest.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.kill()
+        pytest.wait()
 
 
 def follow_records(report_file, process, live=None, interval=0.05):

@@ -178,14 +178,13 @@ def serve(args):
         print("  uvicorn serves no static files, so the admin shows without its styles")
     print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
     server = [sys.executable, *server_command(args.asgi, args.port, args.trace, args.toolbar)]
+    # runserver's reloader has a child that serves: run_together stops both, whatever
+    # stops this process (Ctrl-C, SIGTERM or SIGHUP).
+    commands = {"web": server}
     worker = worker_command(step)
     if worker:
-        commands = {"web": server, "worker": [sys.executable, *worker]}
-        return run_together(commands, cwd=step.path, env=step_environment(step))
-    try:
-        return subprocess.run(server, cwd=step.path, env=step_environment(step)).returncode
-    except KeyboardInterrupt:
-        return 0
+        commands["worker"] = [sys.executable, *worker]
+    return run_together(commands, cwd=step.path, env=step_environment(step))
 
 
 def server_command(asgi, port, trace=False, toolbar=False):

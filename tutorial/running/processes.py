@@ -1,7 +1,8 @@
 """Helpers for the servers the course starts: a free port, a wait until one answers,
-their output read line by line without waiting for them to end, and a wait for a child
-that handles Ctrl-C itself."""
+their output read line by line without waiting for them to end, a wait for a child
+that handles Ctrl-C itself, and SIGTERM and SIGHUP treated as Ctrl-C."""
 
+import signal
 import socket
 import threading
 import time
@@ -53,14 +54,33 @@ def read_until(process, text, timeout=30):
     return "".join(seen)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop as for Ctrl-C, but the children were not told."""
+
+
+def stop_on_termination():
+    """`kill`, `timeout`, a process manager or an IDE's stop button (SIGTERM), and a
+    closed terminal (SIGHUP), stop this process as Ctrl-C does: KeyboardInterrupt."""
+
+    def interrupt(signal_number, frame):
+        raise Terminated
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
+
+
 def wait_through_ctrl_c(process):
     """Wait for a child that gets the terminal's Ctrl-C too; it decides how to stop.
 
-    Returns its exit status, and whether Ctrl-C was pressed while waiting.
+    A SIGTERM or SIGHUP reaches this process alone: the child gets a SIGTERM of its own.
+    Returns its exit status, and whether this process was interrupted while waiting.
     """
     interrupted = False
     while True:
         try:
             return process.wait(), interrupted
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interruption:
             interrupted = True
+            if isinstance(interruption, Terminated) and process.poll() is None:
+                process.terminate()

@@ -1,7 +1,8 @@
 """Run a few long-lived processes together (a web server and a task worker, say).
 
-Each line they print is shown with the process's label in front. Ctrl-C, or the end of
-any one of them, stops them all, and nothing is left running.
+Each line they print is shown with the process's label in front. Ctrl-C (or SIGTERM or
+SIGHUP, which the CLI turns into Ctrl-C), or the end of any one of them, stops them all,
+and nothing is left running.
 """
 
 import contextlib
@@ -20,16 +21,20 @@ FORCED_STOP_SECONDS = 3
 
 
 def run_together(commands, cwd, env):
-    """Run ``{label: argv}`` until Ctrl-C or until one exits; return that exit status."""
+    """Run ``{label: argv}`` until Ctrl-C or until one exits; return that exit status.
+
+    One command alone writes straight to the terminal, with no label.
+    """
     width = max(map(len, commands))
     print_lock = threading.Lock()
+    alone = len(commands) == 1
     processes = {
         label: subprocess.Popen(
             argv,
             cwd=cwd,
             env={**env, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=None if alone else subprocess.PIPE,
+            stderr=None if alone else subprocess.STDOUT,
             text=True,
             # A group of its own: runserver's reloader has a child that must stop too,
             # and Ctrl-C reaches only this process, which then stops each group in turn.
@@ -40,10 +45,10 @@ def run_together(commands, cwd, env):
     readers = [
         threading.Thread(target=copy_lines, args=(process, f"{label:<{width}} | ", print_lock))
         for label, process in processes.items()
+        if not alone
     ]
     for reader in readers:
         reader.start()
-    stop_too_on_termination()
     try:
         status = wait_for_the_first(processes.values())
     except KeyboardInterrupt:
@@ -53,17 +58,6 @@ def run_together(commands, cwd, env):
         for reader in readers:
             reader.join()
     return status
-
-
-def stop_too_on_termination():
-    """A closed terminal (SIGHUP) or `kill` (SIGTERM) stops the processes as Ctrl-C does."""
-
-    def interrupt(signal_number, frame):
-        raise KeyboardInterrupt
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), interrupt)
 
 
 def copy_lines(process, prefix, print_lock):
