@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -526,7 +527,11 @@ def print_failure(step, behaviour):
         print(f"        {'from:':<9} {failure['location']} (your code)")
     if behaviour.doc:
         first_paragraph = behaviour.doc.split("\n\n")[0]
-        print(f"        {'why:':<9} {shorten(first_paragraph)}")
+        # Whole, over as many lines as it takes: the test's own explanation.
+        why = textwrap.wrap(readable(first_paragraph), 90) or [""]
+        print(f"        {'why:':<9} {why[0]}")
+        for line in why[1:]:
+            print(f"        {'':<9} {line}")
     teaching_step = step_that_teaches(behaviour, step)
     section = readme_section(teaching_step, behaviour.module)
     print(f'        {"reread:":<9} {teaching_step}/README.md, "{section}"')

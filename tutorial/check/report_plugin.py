@@ -152,5 +152,16 @@ def failing_statement(report):
     """The line of the test itself that failed, which pytest marks with '>'."""
     entries = getattr(getattr(report.longrepr, "reprtraceback", None), "reprentries", [])
     lines = getattr(entries[0], "lines", []) if entries else []
-    statement = next((line[1:].strip() for line in lines if line.startswith(">")), "")
-    return statement.removesuffix(", (")  # an assert whose message follows on the next lines
+    marked = next((index for index, line in enumerate(lines) if line.startswith(">")), None)
+    if marked is None:
+        return ""
+    statement = lines[marked][1:].strip()
+    if statement.startswith("assert "):
+        return statement.removesuffix(", (")  # its message follows on the next lines
+    # A call spread over lines: its other lines follow, up to pytest's "E" lines.
+    for line in lines[marked + 1 :]:
+        if line.startswith("E") or not line.strip():
+            break
+        glued = statement.endswith("(") or line.strip().startswith(")")
+        statement += line.strip() if glued else " " + line.strip()
+    return statement.replace(",)", ")")

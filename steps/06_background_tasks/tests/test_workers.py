@@ -116,7 +116,9 @@ def run_worker_with(worker_id, timeout=120, **environment):
         output, _ = worker.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
-        pytest.fail(f"the worker was still running after {timeout} s:\n{worker.communicate()[0]}")
+        output = worker.communicate()[0]
+        printed = f"; it printed:\n{output}" if output.strip() else ", and printed nothing"
+        pytest.fail(f"the worker was still at work after {timeout} s{printed}")
     return worker.returncode, output
 
 
