@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.test import Client
 
 from orders.models import Order
@@ -60,6 +60,33 @@ def test_eight_posts_for_one_order_take_the_stock_once():
     assert statuses == [200] * 8
     product.refresh_from_db()
     assert product.quantity == 7
+
+
+def test_a_second_post_for_the_order_waits_until_the_first_has_committed():
+    """Each request is held at its save until the other has read the order too, or a second.
+
+    A lock taken when the order is read (BEGIN IMMEDIATE on SQLite, select_for_update on
+    PostgreSQL) keeps the second request from reading it before the first commits.
+    """
+    product = make_product(stock=10)
+    order = Order.objects.create(product=product, quantity=3)
+    both_have_read = threading.Barrier(2)
+
+    def hold_the_save(sender, instance, **kwargs):
+        try:
+            both_have_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass  # the other request is kept out: this one goes on alone
+
+    pre_save.connect(hold_the_save, sender=Order, dispatch_uid="hold_the_save")
+    try:
+        statuses = post_all_at_once([f"/orders/{order.pk}/confirm/"] * 2)
+    finally:
+        pre_save.disconnect(sender=Order, dispatch_uid="hold_the_save")
+
+    assert statuses == [200, 200]
+    product.refresh_from_db()
+    assert product.quantity == 7, "both requests took the stock"
 
 
 def test_the_stock_is_taken_in_the_database_not_from_a_stale_copy():

@@ -144,6 +144,37 @@ def test_each_request_is_logged_with_its_duration(client, caplog):
     assert re.search(r"\d", line), "the line gives the request's duration"
 
 
+def test_each_request_under_asgi_is_logged_with_its_duration(caplog):
+    """Called as uvicorn calls it (AsyncClient differs): the noted start lasts until the end."""
+    from my_shop.asgi import application
+
+    sent_body = False
+
+    async def receive():
+        nonlocal sent_body
+        if sent_body:  # Django then listens for a disconnect: the client stays
+            await asyncio.Event().wait()
+        sent_body = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        pass
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/orders/",
+        "query_string": b"",
+        "headers": [],
+        "server": ("testserver", 80),
+    }
+    with caplog.at_level(logging.DEBUG, logger="request_log"):
+        async_to_sync(application)(scope, receive, send)
+
+    [line] = [r.getMessage() for r in caplog.records if r.name.startswith("request_log")]
+    assert "GET /orders/" in line, "one line per request, naming it"
+
+
 @pytest.mark.library
 def test_the_async_test_client_writes_no_duration_line(caplog):
     """AsyncClient sends request_finished from a thread of its own, unlike a real ASGI server."""

@@ -32,6 +32,17 @@ def test_saving_the_user_again_creates_no_second_profile():
     assert Customer.objects.count() == 1
 
 
+def test_a_later_save_of_a_user_creates_no_profile():
+    """Only a new user gets one (created): a user made without one, by bulk_create, stays so."""
+    User.objects.bulk_create([User(username="imported")])
+    user = User.objects.get(username="imported")
+
+    user.first_name = "Grace"
+    user.save()
+
+    assert not Customer.objects.filter(user=user).exists()
+
+
 @contextmanager
 def profile_receiver_muted():
     """Save users inside the block without the profile receiver, as an import script might."""

@@ -65,6 +65,15 @@ def test_an_order_created_confirmed_takes_its_stock_once(make_order):
     assert stock_of(order) == 3
 
 
+def test_creating_an_unconfirmed_order_takes_no_stock(make_order):
+    """Stock moves when an order is confirmed: the article's receiver took it on created."""
+    product = make_order(stock=5).product
+
+    order = Order.objects.create(product=product, quantity=2)
+
+    assert stock_of(order) == 5
+
+
 def test_saving_without_the_confirmed_field_takes_nothing(make_order):
     order = make_order(stock=5, quantity=2)
     order.confirmed = True
@@ -72,6 +81,28 @@ def test_saving_without_the_confirmed_field_takes_nothing(make_order):
     order.save(update_fields=["quantity"])
 
     assert stock_of(order) == 5
+
+
+def test_each_save_keeps_its_own_confirmation_note(make_order):
+    """Another order saved in between (here by a pre_save receiver) leaves this save's note.
+
+    The note travels on the instance; a module-level variable is shared by every save.
+    """
+    confirming, other = make_order(stock=5, quantity=2), make_order(stock=5, quantity=1)
+
+    def save_the_other_order(sender, instance, **kwargs):
+        if instance.pk == confirming.pk:
+            other.save()
+
+    pre_save.connect(save_the_other_order, sender=Order)
+    try:
+        confirming.confirmed = True
+        confirming.save()
+    finally:
+        pre_save.disconnect(save_the_other_order, sender=Order)
+
+    assert stock_of(confirming) == 3
+    assert stock_of(other) == 5
 
 
 @pytest.mark.django_db(transaction=True)
