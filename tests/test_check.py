@@ -132,12 +132,13 @@ def test_a_request_receiver_that_needs_environ_fails_under_asgi(own_checks):
         "  FAIL  asgi sends started with the scope and no environ",
         "  FAIL  asgi reads the whole body before request started",
         "  FAIL  an order confirms under asgi",
+        "  FAIL  each request under asgi is logged with its duration",
     ]
     assert (
         "missing 1 required positional argument: 'environ'" in report[report.index(failed[0]) + 2]
     )
     reread = '        reread:   steps/04_builtin_signals/README.md, "Request signals"'
-    assert report.count(reread) == 3
+    assert report.count(reread) == 4
 
 
 def test_an_error_raised_in_the_learners_code_names_their_file_and_line(tmp_path):

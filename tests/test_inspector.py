@@ -350,7 +350,9 @@ def test_receivers_lists_on_setting_changed_what_a_served_step_connects(tmp_path
         timeout=60,
     )
     listed = run_tutorial("receivers", 7, env={"COLUMNS": ""}).stdout
-    served_part, _, inspector_only = listed.partition("Connected only in the inspector's")
+    served_part, _, inspector_only = listed.partition(
+        "Not in a served step, only in the inspector's"
+    )
     cells = [line.split("│") for line in served_part.splitlines() if "│" in line]
     in_table = sorted(
         cell[1].strip().partition(" of ")[0]

@@ -43,8 +43,11 @@ def main(argv=None):
 
         load_as_served()
         served = served_connections()
-        print(f"Receivers connected in a served {step} (Django's own and the project's)\n")
-        print(receivers_table(include_empty=args.all, served=served))
+        table = receivers_table(include_empty=args.all, served=served)
+        projects = sum((step.path / row.location.split("/")[0]).is_dir() for row in table)
+        count = f"{len(table)} receivers, {projects} of them the project's"
+        print(f"A served step {step.number}: {count}\n")
+        print(table)
     else:
         from tutorial.in_step.tours import run_tour
 

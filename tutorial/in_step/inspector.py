@@ -22,9 +22,7 @@ from tutorial.in_step.tables import html_table, text_table
 
 HEADERS = ["signal", "receiver", "defined at", "sender", "dispatch_uid", "ref", "kind"]
 COLUMN_STYLES = ["cyan", "green", "dim", None, None, "dim", "dim"]
-INSPECTOR_ONLY = (
-    "Connected only in the inspector's own process (it imports django.test), not served:"
-)
+INSPECTOR_ONLY = "Not in a served step, only in the inspector's process (it imports django.test):"
 
 
 @dataclass(frozen=True)
@@ -60,14 +58,33 @@ class ReceiverTable:
     def _cells(rows):
         return [list(vars(row).values()) for row in rows]
 
+    def _uniform_columns(self):
+        """The ref and kind columns when every row has the same value: said once instead."""
+        rows = [*self.rows, *self.inspector_only]
+        return {
+            header: next(iter(values))
+            for header in ("ref", "kind")
+            if len(values := {getattr(row, header) for row in rows}) == 1
+        }
+
+    def _text_table(self, rows, uniform):
+        shown = [index for index, header in enumerate(HEADERS) if header not in uniform]
+        cells = [[row[index] for index in shown] for row in self._cells(rows)]
+        headers = [HEADERS[index] for index in shown]
+        return text_table(headers, cells, styles=[COLUMN_STYLES[index] for index in shown])
+
     def __str__(self):
         text = "No receivers connected."
+        uniform = self._uniform_columns()
         if self.rows:
-            text = text_table(HEADERS, self._cells(self.rows), styles=COLUMN_STYLES)
+            text = self._text_table(self.rows, uniform)
+        if uniform:
+            said = " and ".join(f"{header} {value}" for header, value in uniform.items())
+            text += f"\n\nEvery receiver listed: {said}."
         if self.signals_without_receivers:
             text += "\n\nSignals with no receivers: " + ", ".join(self.signals_without_receivers)
         if self.inspector_only:
-            table = text_table(HEADERS, self._cells(self.inspector_only), styles=COLUMN_STYLES)
+            table = self._text_table(self.inspector_only, uniform)
             text += f"\n\n{INSPECTOR_ONLY}\n\n{table}"
         return text
 

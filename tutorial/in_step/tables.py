@@ -17,6 +17,7 @@ LONGEST_KEPT_WORD = 40
 # Where a path may break: after each slash; a dotted name: after each dot.
 PATH_PARTS = re.compile(r"[^/]+/?|/")
 DOTTED_PARTS = re.compile(r"[^.]+\.?|\.")
+UNDERSCORED_PARTS = re.compile(r"[^_]+_?|_")
 
 
 def text_table(headers, rows, styles=None):
@@ -116,7 +117,14 @@ def break_at_dots(text, width):
 
 def fold_after_dots(word, width):
     lines, current = [], ""
-    for part in word_parts(word):
+    parts = word_parts(word)
+    # A part still too long breaks after its underscores: note_order_ / confirmation.
+    parts = [
+        piece
+        for part in parts
+        for piece in (UNDERSCORED_PARTS.findall(part) if len(part) > width else [part])
+    ]
+    for part in parts:
         if current and len(current) + len(part) > width:
             lines.append(current)
             current = ""
