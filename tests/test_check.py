@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import copy_of_step, run_tutorial
 
-from tutorial.check.command import explain, folder_state
+from tutorial.check.command import LiveReport, explain, folder_state
 from tutorial.course.steps import REPO_ROOT, get_step
 
 
@@ -370,3 +370,48 @@ def test_the_report_announces_the_slow_tests_and_gives_their_times():
         lines[announced + 1],
     )
     assert re.fullmatch(r"Checked in \d+\.\d s, \d+\.\d s of it in the slow ones\.", lines[-2])
+
+
+def test_a_run_that_ends_inside_a_test_fails_that_test(tmp_path):
+    """A receiver that ends the process (os._exit) must not pass for an empty run."""
+    project = copy_of_step(3, tmp_path)
+    signals_file = project / "products" / "signals.py"
+    source = signals_file.read_text()
+    docstring = '''    """Take a confirmed order's quantity out of its product's stock."""\n'''
+    assert docstring in source
+    signals_file.write_text(source.replace(docstring, docstring + "    os._exit(0)\n"))
+    signals_file.write_text("import os\n" + signals_file.read_text())
+
+    result = check(3, project, "--pytest-arg=tests/test_confirm_order.py")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "  FAIL  confirming takes the ordered quantity from stock\n" in result.stdout
+    assert "the test run stopped during this test" in result.stdout
+
+
+def test_a_selection_that_matches_no_test_is_an_error_not_a_pass():
+    result = check(3, get_step(3).path, "--pytest-arg=-k", "--pytest-arg=no_such_test")
+
+    assert result.returncode == 2
+    assert result.stderr == "error: no test of step 3 matched -k no_such_test\n"
+
+
+def test_slow_tests_that_a_selection_leaves_out_are_not_called_quick():
+    result = check(6, get_step(6).path, "--pytest-arg=-k", "--pytest-arg=test_setup")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--quick" not in result.stdout and "quick check" not in result.stdout
+
+
+def test_a_test_that_runs_long_is_named_while_it_runs(capsys):
+    """A hanging receiver must not leave the learner before a silent screen."""
+    live = LiveReport(get_step(3), get_step(3).path)
+    live.hear({"kind": "collected", "count": 1, "slow": []})
+    live.hear({"kind": "started", "nodeid": "tests/test_x.py::test_a_receiver_that_hangs"})
+    live.running_since -= 16
+
+    live.tick()
+    live.tick()  # the next notice waits longer
+
+    printed = capsys.readouterr().out
+    assert printed.count("still running: a receiver that hangs (16 s)") == 1

@@ -69,14 +69,15 @@ def records_of(*outcomes, slow_left_out=0):
 
 
 @pytest.mark.parametrize(
-    ("quick", "runs", "verdict"),
+    ("quick", "option", "runs", "verdict"),
     [
-        ((True, True), ["not slow", "and slow"], "All of them"),
-        ((True, False), ["not slow"], "1/2 quick behaviours pass"),
+        ((True, True), False, ["not slow", "and slow"], "All of them"),
+        ((True, False), False, ["not slow"], "1/2 quick behaviours pass"),
+        ((True, True), True, ["not slow"], "Quick check: 3 slow behaviours not run (--quick)."),
     ],
 )
 def test_watch_runs_the_slow_behaviours_only_once_the_quick_ones_pass(
-    monkeypatch, capsys, quick, runs, verdict
+    monkeypatch, capsys, quick, option, runs, verdict
 ):
     from tutorial.check import watch
 
@@ -89,7 +90,7 @@ def test_watch_runs_the_slow_behaviours_only_once_the_quick_ones_pass(
         return records_of(True, True, True)
 
     monkeypatch.setattr(watch, "check_project", fake_check_project)
-    watch.check_and_summarise(get_step(6), get_step(6).path, None)
+    watch.check_and_summarise(get_step(6), get_step(6).path, None, quick=option)
 
     assert [next(run for run in runs if markers.endswith(run)) for markers in markers_run] == runs
     assert verdict in capsys.readouterr().out

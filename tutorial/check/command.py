@@ -101,10 +101,19 @@ class Behaviour:
     nodeid: str
     doc: str = ""
     failures: list = field(default_factory=list)  # the plugin's records, first one shown
+    skipped: bool = False
 
     @property
     def passed(self):
-        return not self.failures
+        return not self.failures and not self.skipped
+
+    @property
+    def failed(self):
+        return bool(self.failures)
+
+    @property
+    def verdict(self):
+        return "FAIL" if self.failed else "SKIP" if self.skipped else "PASS"
 
     @property
     def module(self):
@@ -174,7 +183,7 @@ def run_check(args):
             return 2
         from tutorial.check.watch import watch_check
 
-        return watch_check(step, args.project, args.settings)
+        return watch_check(step, args.project, args.settings, quick=args.quick)
     # The course's own run also has the tests that pin details (course_only, article).
     markers = "not browser and not rq" if args.course else LEFT_OUT
     if args.quick:
@@ -183,7 +192,7 @@ def run_check(args):
         project = find_project(args.project)
         settings_module = choose_settings(project, args.settings)
         before = folder_state(project)
-        live = None if args.course else LiveReport(step, project, args.postgres)
+        live = None if args.course else LiveReport(step, project, args.postgres, args.quick)
         with database_url(args.postgres) as url:
             records, output = check_project(
                 step, project, settings_module, url, markers, args.pytest_args, live
@@ -208,8 +217,8 @@ def course_report(step, project, records, output, before):
     """pytest's own output, for whoever changed the step, then check's verdict."""
     print(output.rstrip())
     results = behaviours(records)
-    failed = sum(not behaviour.passed for behaviour in results)
-    passed = len(results) - failed
+    failed = sum(behaviour.failed for behaviour in results)
+    passed = sum(behaviour.passed for behaviour in results)
     changed = folder_state(project) != before
     if changed:
         print(f"error: checking {project} changed files in it; check must only read them")
@@ -248,7 +257,29 @@ def check_project(step, project, settings_module, url, markers, pytest_args=(), 
                 '--postgres cannot apply; steps/01_setup/README.md, "The code that changed", '
                 "shows how"
             )
+    check_the_run_ended(step, records, output, pytest_args)
     return records, output
+
+
+def check_the_run_ended(step, records, output, pytest_args):
+    """pytest's exit status: a run that selected nothing, or stopped outside any test.
+
+    A run that stopped in the middle of a test fails that test (see behaviours()).
+    """
+    status = next(record["status"] for record in records if record["kind"] == "exit")
+    ran = behaviours(records)
+    # Nothing ran: an error, unless --quick left out every test that was selected.
+    if status == 5 and not ran and not left_out_counts(records)[SLOW]:
+        selection = f" matched {' '.join(pytest_args)}" if pytest_args else " ran"
+        raise CheckError(f"no test of step {step.number}{selection}")
+    stopped_in_a_test = any(
+        failure["kind"] == "stopped" for behaviour in ran for failure in behaviour.failures
+    )
+    if status not in (0, 1, 5) and not stopped_in_a_test:
+        raise CheckError(
+            f"step {step.number}'s tests stopped early (pytest's exit status {status}): "
+            f"{last_line(output)}"
+        )
 
 
 def find_project(path):
@@ -337,6 +368,7 @@ def run_step_tests(step, project, environ, scratch, markers, pytest_args, live=N
         except KeyboardInterrupt as interruption:
             stop_tests(pytest, interruption)
             raise
+        records.append({"kind": "exit", "status": pytest.returncode})
         output.seek(0)
         text = output.read()
     if not report_file.exists():
@@ -373,6 +405,8 @@ def follow_records(report_file, process, live=None, interval=0.05):
                         live.hear(records[-1])
             if finished:
                 return records
+            if live is not None:
+                live.tick()
             time.sleep(interval)
 
 
@@ -389,26 +423,40 @@ def write_pytest_ini(step, project, settings_module, scratch):
 
 
 def behaviours(records):
-    """One Behaviour per test, in run order; a failed setup, call or teardown fails it."""
-    found = {}
+    """One Behaviour per test, in run order; a failed setup, call or teardown fails it,
+    and so does the end of the run before the test's end (a crash, an os._exit())."""
+    found, started, finished = {}, [], set()
+    status = next((record["status"] for record in records if record["kind"] == "exit"), None)
     for record in records:
-        if record["kind"] not in ("test", "collect_error"):
-            continue
-        behaviour = found.setdefault(record["nodeid"], Behaviour(record["nodeid"]))
-        behaviour.doc = record.get("doc", "")
-        if not record.get("passed", False):
-            behaviour.failures.append(record)
+        kind = record["kind"]
+        if kind == "started":
+            started.append(record["nodeid"])
+        elif kind == "finished":
+            finished.add(record["nodeid"])
+        elif kind == "skipped":
+            found.setdefault(record["nodeid"], Behaviour(record["nodeid"])).skipped = True
+        elif kind in ("test", "collect_error"):
+            behaviour = found.setdefault(record["nodeid"], Behaviour(record["nodeid"]))
+            behaviour.doc = record.get("doc", "")
+            if not record.get("passed", False):
+                behaviour.failures.append(record)
+    if status is not None:
+        for nodeid in started:
+            if nodeid not in finished:
+                message = f"the test run stopped during this test (pytest's exit status {status})"
+                stopped = {"kind": "stopped", "message": message}
+                found.setdefault(nodeid, Behaviour(nodeid)).failures.append(stopped)
     return list(found.values())
 
 
-def left_out_counts(records):
+def left_out_counts(records, quick=True):
     """How many tests each marker left out; a test with two markers counts for the first.
 
-    Slow tests left out by --quick count under SLOW; tests left out by a -k or a node id
-    given with --pytest-arg count nowhere.
+    Slow tests left out by --quick count under SLOW, when quick; tests that only a -k or
+    a node id given with --pytest-arg left out count nowhere.
     """
-    reasons = [*LEFT_OUT_REASONS, SLOW]
-    counts = dict.fromkeys(reasons, 0)
+    reasons = [*LEFT_OUT_REASONS, *([SLOW] if quick else [])]
+    counts = dict.fromkeys([*LEFT_OUT_REASONS, SLOW], 0)
     for record in records:
         if record["kind"] == "deselected":
             marker = next((marker for marker in reasons if marker in record["markers"]), None)
@@ -428,11 +476,15 @@ class LiveReport:
     "finished" record, so its line is printed then, with what failed under it.
     """
 
-    def __init__(self, step, project, on_postgres=False):
-        self.step, self.on_postgres = step, on_postgres
+    # Seconds after which a silent run says what it is waiting for, and says it again.
+    NOTICES = (5, 15, 30, 60, 120, 300, 600)
+
+    def __init__(self, step, project, on_postgres=False, quick=False):
+        self.step, self.on_postgres, self.quick = step, on_postgres, quick
         self.started = time.monotonic()
         self.slow, self.slow_seconds, self.in_slow_group = set(), 0.0, False
-        self.records = {}
+        self.records, self.shown = {}, set()
+        self.running, self.running_since, self.notices = None, self.started, list(self.NOTICES)
         database = "a throwaway PostgreSQL" if on_postgres else "a scratch SQLite database"
         self.heading = f"Checking {project} against step {step.number} ({step}), on {database}\n"
 
@@ -451,13 +503,29 @@ class LiveReport:
             self.slow = set(record["slow"])
         elif kind == "collect_error":
             self.show(Behaviour(record["nodeid"], failures=[record]))
-        elif kind == "test":
+        elif kind in ("test", "skipped"):
             self.records.setdefault(record["nodeid"], []).append(record)
         elif kind == "started":
             self.announce_slow_group(record["nodeid"])
+            self.running = record["nodeid"]
+            self.running_since, self.notices = time.monotonic(), list(self.NOTICES[1:])
         elif kind == "finished":
             self.show_finished(record)
+            self.running = None
         sys.stdout.flush()
+
+    def tick(self):
+        """While nothing is heard: say what the run is waiting for, now and then."""
+        waited = time.monotonic() - self.running_since
+        if not self.notices or waited < self.notices[0]:
+            return
+        self.notices.pop(0)
+        if self.running:
+            words = Behaviour(self.running).describe()
+            print(f"  ...   still running: {words} ({waited:.0f} s)", flush=True)
+        elif self.heading:
+            self.print_heading()
+            print(f"  ... loading your project and the step's tests ({waited:.0f} s)", flush=True)
 
     def announce_slow_group(self, nodeid):
         slow = nodeid in self.slow
@@ -471,7 +539,7 @@ class LiveReport:
 
     def show_finished(self, record):
         [behaviour] = behaviours(self.records.pop(record["nodeid"], [])) or [None]
-        if behaviour is None:  # skipped: pytest wrote no call record
+        if behaviour is None:
             return
         duration = ""
         if record["nodeid"] in self.slow:
@@ -480,15 +548,19 @@ class LiveReport:
         self.show(behaviour, duration)
 
     def show(self, behaviour, duration=""):
-        print(f"  {'PASS' if behaviour.passed else 'FAIL'}  {behaviour.describe()}{duration}")
-        if not behaviour.passed:
+        self.shown.add(behaviour.nodeid)
+        print(f"  {behaviour.verdict}  {behaviour.describe()}{duration}")
+        if behaviour.failed:
             print_failure(self.step, behaviour)
 
     def finish(self, records):
         """The summary: what was left out and why, how long it took, and the verdict."""
         self.print_heading()
         results = behaviours(records)
-        counts = left_out_counts(records)
+        for behaviour in results:
+            if behaviour.nodeid not in self.shown:  # the test the run stopped in
+                self.show(behaviour)
+        counts = left_out_counts(records, quick=self.quick)
         not_run = counts.pop(SLOW)
         left_out = {marker: count for marker, count in counts.items() if count}
         if left_out or not_run:
@@ -506,14 +578,17 @@ class LiveReport:
         seconds = time.monotonic() - self.started
         slow = f", {self.slow_seconds:.1f} s of it in the slow ones" if self.slow_seconds else ""
         print(f"\nChecked in {seconds:.1f} s{slow}.")
-        failed = sum(not behaviour.passed for behaviour in results)
+        failed = sum(behaviour.failed for behaviour in results)
+        passed = sum(behaviour.passed for behaviour in results)
+        skipped = len(results) - failed - passed
         if failed:
             verdict = "not there yet"
         elif not_run:
             verdict = f"quick check: {plural(not_run, 'behaviour')} not run"
         else:
             verdict = "your project behaves like the step"
-        print(f"Result: {len(results) - failed} passed, {failed} failed: {verdict}.")
+        counted = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+        print(f"Result: {counted}: {verdict}.")
         return 1 if failed else 0
 
 

@@ -123,6 +123,9 @@ def learner_location(excinfo):
 
 
 def pytest_runtest_logreport(report):
+    if report.skipped:  # pytest.skip(), a skip marker, or an expected failure (xfail)
+        write({"kind": "skipped", "nodeid": report.nodeid})
+        return
     # A test passes when its call passes; setup or teardown only report when they fail.
     if report.when == "call" or report.failed:
         write(

@@ -37,7 +37,7 @@ class ProjectFilter(DefaultFilter):
     )
 
 
-def watch_check(step, project_path, settings=None):
+def watch_check(step, project_path, settings=None, quick=False):
     """Check, then wait for a change and check again, until Ctrl-C; return 0."""
     folder = Path(project_path).resolve()
     if not folder.is_dir():
@@ -60,7 +60,7 @@ def watch_check(step, project_path, settings=None):
                 continue
             if changes:
                 print(f"\n[{datetime.now():%H:%M:%S}] changed: {changed_names(changes, folder)}")
-            check_and_summarise(step, folder, settings)
+            check_and_summarise(step, folder, settings, quick)
             print("Watching for changes; Ctrl-C to stop.")
             checked = True
     except KeyboardInterrupt:  # Ctrl-C in the middle of a run: pytest stops with it
@@ -69,16 +69,20 @@ def watch_check(step, project_path, settings=None):
     return 0
 
 
-def check_and_summarise(step, project_path, settings):
-    """The quick behaviours first; the slow ones only once every quick one passes."""
+def check_and_summarise(step, project_path, settings, quick=False):
+    """The quick behaviours first; the slow ones only once every quick one passes
+    (never, with quick)."""
     try:
         project = find_project(project_path)
         settings_module = choose_settings(project, settings)
-        quick, _output = check_project(
+        first, _output = check_project(
             step, project, settings_module, None, f"{LEFT_OUT} and not {SLOW}"
         )
-        slow_ones = left_out_counts(quick)[SLOW]
-        if not summarise(step, behaviours(quick), "quick " if slow_ones else ""):
+        slow_ones = left_out_counts(first)[SLOW]
+        if not summarise(step, behaviours(first), "quick " if slow_ones else ""):
+            return
+        if slow_ones and quick:
+            print(f"Quick check: {slow_ones} slow behaviours not run (--quick).")
             return
         if slow_ones:
             print(f"Now the {slow_ones} slow ones, {SLOW_REASON}...", flush=True)
@@ -95,7 +99,7 @@ def check_and_summarise(step, project_path, settings):
 
 def summarise(step, results, kind):
     """Print how many pass and the first failure in full; return whether all passed."""
-    failed = [behaviour for behaviour in results if not behaviour.passed]
+    failed = [behaviour for behaviour in results if behaviour.failed]
     print(
         f"{len(results) - len(failed)}/{len(results)} {kind}behaviours pass in step "
         f"{step.number} ({step})."
