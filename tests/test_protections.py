@@ -506,6 +506,24 @@ PROTECTIONS = [
         ),
     ),
     Protection(
+        step=3,
+        name="logging, not print",
+        path="products/signals.py",
+        protected='    logger.info("Quantity updated for %s. New quantity: %s", product.name, product.quantity)\n',
+        unprotected='    print(f"Quantity updated for {product.name}. New quantity: {product.quantity}")\n',
+        caught_by=("tests/test_signal_wiring.py::test_the_receiver_logs_the_new_quantity",),
+    ),
+    Protection(
+        step=4,
+        name="LOGGING shows the request log",
+        path="my_shop/settings.py",
+        protected='        "request_log": {"handlers": ["console"], "level": "DEBUG"},\n',
+        unprotected="",
+        caught_by=(
+            "tests/test_request_signals.py::test_the_settings_send_the_request_log_to_the_console",
+        ),
+    ),
+    Protection(
         step=6,
         name="EMAIL_TIMEOUT",
         path="my_shop/settings.py",

@@ -90,8 +90,20 @@ def test_send_robust_returns_the_exception_instead(make_order):
     assert stock_of(order) == 1
 
 
-@pytest.mark.course_only
 def test_the_receiver_logs_the_new_quantity(client, make_order, caplog):
+    """Through logging, not print(): the settings' LOGGING decides where the line goes."""
+    order = make_order(stock=5, quantity=2, name="Ceramic mug")
+
+    with caplog.at_level(logging.INFO):
+        client.post(f"/orders/{order.pk}/confirm/")
+
+    lines = [message for message in caplog.messages if "Ceramic mug" in message]
+    assert len(lines) == 1, "one log line names the product"
+    assert "3" in lines[0], "and gives its new quantity"
+
+
+@pytest.mark.course_only
+def test_the_receivers_log_line_reads_as_the_readme_shows(client, make_order, caplog):
     order = make_order(stock=5, quantity=2, name="Ceramic mug")
 
     with caplog.at_level(logging.INFO, logger="products"):

@@ -135,6 +135,27 @@ def test_an_order_confirms_under_asgi(make_order):
     assert stock_of(order) == 3
 
 
+def test_the_settings_send_the_request_log_to_the_console():
+    """What runserver shows: LOGGING gives request_log DEBUG and a console handler.
+
+    caplog sets levels itself, so the tests that read the line cannot see this."""
+    logger = logging.getLogger("request_log")
+
+    assert logger.isEnabledFor(logging.DEBUG), "request_log drops DEBUG lines: LOGGING sets its level"
+    handlers = []
+    while logger is not None:
+        handlers += logger.handlers
+        logger = logger.parent if logger.propagate else None
+    console = [
+        handler
+        for handler in handlers
+        if isinstance(handler, logging.StreamHandler)
+        and not isinstance(handler, logging.FileHandler)
+        and not type(handler).__module__.startswith("_pytest")  # caplog's own
+    ]
+    assert console, "no console handler: LOGGING's request_log entry names one"
+
+
 def test_each_request_is_logged_with_its_duration(client, caplog):
     with caplog.at_level(logging.DEBUG, logger="request_log"):
         client.get("/orders/")
