@@ -4,6 +4,7 @@ Started by tutorial.in_step.project.run_in_step(); not meant to be typed by hand
 """
 
 import argparse
+import os
 import sys
 
 
@@ -56,4 +57,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # The reader went away (`make receivers-7 | head`): stop quietly, as the CLI does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

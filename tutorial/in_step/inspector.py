@@ -120,11 +120,14 @@ def receivers_table(include_empty=False, served=None):
 
 
 def load_as_served():
-    """Load what a server process loads before its first answer: the middleware, through
-    the WSGI handler, and every view module, through the URLconf."""
+    """Load what `make step-N`'s runserver loads before its first answer: the system
+    checks it runs, the middleware, through the WSGI handler, and every view module,
+    through the URLconf."""
+    from django.core import checks
     from django.core.handlers.wsgi import WSGIHandler
     from django.urls import get_resolver
 
+    checks.run_checks()
     WSGIHandler()
     get_resolver().url_patterns  # noqa: B018 - imports every view module
 
