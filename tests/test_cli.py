@@ -1,6 +1,7 @@
 """The course CLI, through its public surface: `python -m tutorial ...`."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -226,3 +227,21 @@ def test_the_steps_with_tasks_are_served_with_their_worker(monkeypatch):
 
 def test_every_step_has_its_serve_hints():
     assert sorted(SERVE_HINTS) == [step.number for step in all_steps()]
+
+
+def test_the_summary_gives_cpu_time_and_processes_beside_the_wall_time():
+    """So that a run that does more work shows it, however many cores ran it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial", "test", "1"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("wall ")]
+    _wall, _cpu, processes = re.fullmatch(
+        r"wall (\d+\.\d) s, CPU (\d+) s, (\d+) processes started on this machine", line
+    ).groups()
+    assert int(processes) >= 1, "the suite's own pytest at least"

@@ -5,6 +5,7 @@ Every step defines the same packages (my_shop, products, ...), so two steps
 must never share an interpreter.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -218,6 +219,7 @@ def run_test_suites(suites, workers=None):
     # and workers they start, and one more suite uses the CPU that waiting leaves idle.
     workers = workers or min(len(suites), (os.cpu_count() or 2) + 1)
     started = time.perf_counter()
+    cost_before = RunCost.now()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             scheduled = longest_first(suites, read_suite_seconds())
@@ -235,7 +237,7 @@ def run_test_suites(suites, workers=None):
             pool.shutdown(wait=True)
             print("\nInterrupted: the suites still waiting were not run.", file=sys.stderr)
             return 130
-    print_summary(results, time.perf_counter() - started)
+    print_summary(results, time.perf_counter() - started, RunCost.now() - cost_before)
     write_suite_seconds(results)
     forget_bytecode_of_removed_folders()
     return 0 if all(result.ok for result in results) else 1
@@ -269,7 +271,54 @@ def failures_in(result):
     return result.counts.get("failed", 0) + result.counts.get("error", 0)
 
 
-def print_summary(results, seconds):
+@dataclass(frozen=True)
+class RunCost:
+    """CPU seconds of this process's finished children, and processes the machine started.
+
+    Both are read where the system has them (resource on Unix, /proc/stat on Linux).
+    """
+
+    cpu_seconds: float | None
+    processes: int | None
+
+    @classmethod
+    def now(cls):
+        cpu = None
+        with contextlib.suppress(ImportError):
+            import resource
+
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = children.ru_utime + children.ru_stime
+        return cls(cpu, processes_started_since_boot())
+
+    def __sub__(self, earlier):
+        def difference(now, then):
+            return None if now is None or then is None else now - then
+
+        return RunCost(
+            difference(self.cpu_seconds, earlier.cpu_seconds),
+            difference(self.processes, earlier.processes),
+        )
+
+    def describe(self):
+        parts = []
+        if self.cpu_seconds is not None:
+            parts.append(f"CPU {self.cpu_seconds:.0f} s")
+        if self.processes is not None:
+            parts.append(f"{self.processes} processes started on this machine")
+        return ", ".join(parts)
+
+
+def processes_started_since_boot():
+    """The "processes" line of /proc/stat: every fork since boot, on Linux; else None."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("processes "):
+                return int(line.split()[1])
+    return None
+
+
+def print_summary(results, seconds, cost=None):
     print("\n===== summary =====")
     width = max(len(result.suite.label) for result in results)
     totals = {}
@@ -284,7 +333,9 @@ def print_summary(results, seconds):
     # A suite that crashed or collected nothing counts as one failure.
     failed += sum(1 for result in results if not result.ok and not failures_in(result))
     skipped = f", {totals['skipped']} skipped" if totals.get("skipped") else ""
-    print(f"wall time {seconds:.1f} s")
+    spent = cost.describe() if cost else ""
+    # CPU beside the wall time: a run that does more work shows it even on more cores.
+    print(f"wall {seconds:.1f} s" + (f", {spent}" if spent else ""))
     print_slowest(results)
     print(f"total: {totals.get('passed', 0)} passed, {failed} failed{skipped}")
 
