@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import Terminal, copy_of_step
 
-from tutorial.course.steps import REPO_ROOT
+from tutorial.course.steps import REPO_ROOT, get_step
 from tutorial.running.browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS_VARIABLE
 from tutorial.running.processes import free_port, read_until, wait_until_up
 
@@ -467,3 +467,28 @@ def test_the_signals_sent_panel_shows_the_task_a_comment_enqueued(tmp_path, brow
     assert "blog.signals.send_comment_notification" in shown
     assert "task_enqueued" in shown, "sent on commit, inside the request"
     assert "Tasks enqueued" in shown
+
+
+def test_the_toolbars_settings_keep_geodjango_s_library_lookups_out():
+    """ctypes finds GEOS and GDAL by running gcc and ldconfig: no step uses them."""
+    script = (
+        "import sys, django; django.setup()\n"
+        "import debug_toolbar.panels.sql.tracking\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('django.contrib.gis.geos',"
+        " 'django.contrib.gis.gdal'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=get_step(3).path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO_ROOT),
+            "DJANGO_SETTINGS_MODULE": "tutorial.in_step.toolbar_settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

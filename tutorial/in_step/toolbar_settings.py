@@ -4,6 +4,8 @@
 ``--settings tutorial.in_step.toolbar_settings``; the step's files stay as they are.
 """
 
+import sys
+
 from debug_toolbar.settings import PANELS_DEFAULTS
 
 from my_shop.settings import *  # noqa: F403 - the step's settings, all of them
@@ -17,3 +19,9 @@ MIDDLEWARE = ["debug_toolbar.middleware.DebugToolbarMiddleware", *MIDDLEWARE]
 INTERNAL_IPS = ["127.0.0.1"]
 ROOT_URLCONF = "tutorial.in_step.toolbar_urls"
 DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS, "tutorial.in_step.toolbar_panel.SignalsSentPanel"]
+
+# The toolbar's SQL panel imports GeoDjango's PostGIS adapter when it can, for PostGIS
+# parameters, and that import looks for the GEOS and GDAL libraries (ctypes runs gcc and
+# ldconfig to find them). No step uses GeoDjango: None in sys.modules makes that import
+# fail at once, which the toolbar expects (it then formats no PostGIS parameters).
+sys.modules.setdefault("django.contrib.gis.db.backends.postgis.adapter", None)
