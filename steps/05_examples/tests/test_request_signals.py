@@ -141,7 +141,9 @@ def test_the_settings_send_the_request_log_to_the_console():
     caplog sets levels itself, so the tests that read the line cannot see this."""
     logger = logging.getLogger("request_log")
 
-    assert logger.isEnabledFor(logging.DEBUG), "request_log drops DEBUG lines: LOGGING sets its level"
+    assert logger.isEnabledFor(logging.DEBUG), (
+        "request_log drops DEBUG lines: LOGGING sets its level"
+    )
     handlers = []
     while logger is not None:
         handlers += logger.handlers
