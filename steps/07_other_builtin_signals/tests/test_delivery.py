@@ -6,16 +6,24 @@ is never emailed again. The queue going down at the moment a comment commits is 
 by `manage.py queue_missed_notifications`, which queues every comment still due.
 """
 
+import dataclasses
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from conftest import MAIL_SERVER_DOWN, TASKS_PACKAGE, TaskResultStatus, task_backends
 from django.contrib.auth import get_user_model
+from django.core.mail.backends import locmem
 from django.core.management import CommandError, call_command
+from django.db import connection, connections
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from blog.models import Blog, Comment
-from blog.tasks import TASK_FINISHED_SIGNALS, notify_author
+from blog.tasks import TASK_FINISHED_SIGNALS, notify_author, task
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -147,6 +155,106 @@ def test_a_failed_task_enqueued_by_keyword_is_logged_with_its_comment(
     assert notify_author.get_result(result.id).status == TaskResultStatus.FAILED
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("blog")]
     assert len(ours) == 1 and f"comment {comment.pk}" in ours[0], ours
+
+
+def test_a_sent_email_logs_nothing(blog, caplog, mailoutbox, run_worker):
+    """task_finished is sent after every task, a success too: only a failure is news."""
+    comment = Comment.objects.create(blog=blog, **VALID_COMMENT)
+    notify_author.enqueue(comment.pk)
+
+    with caplog.at_level(logging.WARNING):
+        run_worker()
+
+    assert len(mailoutbox) == 1
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("blog")] == []
+
+
+@task()
+def count_the_stock():
+    """A task of another app, which fails: not the blog's to report."""
+    raise RuntimeError("the warehouse is unreachable")
+
+
+def test_another_task_s_failure_is_not_logged_as_a_comment_s(caplog, run_worker):
+    """task_finished is sent for every task: the receiver reports notify_author's alone."""
+    count_the_stock.enqueue()
+
+    with caplog.at_level(logging.WARNING):
+        run_worker()
+
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("blog")] == []
+
+
+def test_a_failure_announced_before_its_error_is_recorded_is_logged_all_the_same(
+    blog, settings, caplog, run_worker
+):
+    """RQ sends task_finished before it records the error: the result has no errors yet."""
+    comment = Comment.objects.create(blog=blog, **VALID_COMMENT)
+    settings.EMAIL_BACKEND = MAIL_SERVER_DOWN
+    result = notify_author.enqueue(comment.pk)
+    run_worker()
+    as_rq_announces_it = dataclasses.replace(notify_author.get_result(result.id), errors=[])
+    caplog.clear()
+
+    with caplog.at_level(logging.ERROR):
+        for signal in TASK_FINISHED_SIGNALS:
+            signal.send(sender=type(task_backends["default"]), task_result=as_rq_announces_it)
+
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("blog")]
+    assert len(ours) == 1 and f"comment {comment.pk}" in ours[0], ours
+
+
+class SlowEmailBackend(locmem.EmailBackend):
+    """A mail server that takes half a second to accept each message."""
+
+    def send_messages(self, messages):
+        time.sleep(0.5)
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_comment_s_task_run_twice_at_once_sends_one_email(blog, settings, mailoutbox):
+    """The comment stays locked while its email is sent: the second run waits, then stops."""
+    comment = Comment.objects.create(blog=blog, **VALID_COMMENT)
+    settings.EMAIL_BACKEND = f"{__name__}.SlowEmailBackend"
+    start = threading.Barrier(2)
+
+    def run_the_task(_):
+        start.wait()
+        try:
+            notify_author.call(comment.pk)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as workers:
+        list(workers.map(run_the_task, range(2)))
+
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_marks_the_comments_already_there_as_notified(blog, enqueued):
+    """Step 05 emailed their authors in the request: the sweep must not email them again."""
+    call_command("migrate", "blog", "0001", verbosity=0)
+    with connection.cursor() as cursor:  # a comment as step 05 stored it: no notified_at
+        cursor.execute(
+            "INSERT INTO blog_comment (blog_id, name, email, body, created_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            [
+                blog.pk,
+                "Lin",
+                "lin@example.com",
+                "Nice!",
+                connection.ops.adapt_datetimefield_value(timezone.now() - timedelta(hours=1)),
+            ],
+        )
+    call_command("migrate", "blog", verbosity=0)
+
+    call_command("queue_missed_notifications", "--older-than", "0")
+
+    comment = Comment.objects.get()
+    assert comment.notified_at == comment.created_at
+    assert enqueued == [], "the sweep queued an email that step 05 sent"
 
 
 def test_failures_are_heard_from_every_tasks_signal_module():

@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import stock_of
+from django.contrib.auth.models import Permission
 
 from orders.models import Order
 
@@ -64,6 +65,24 @@ def test_the_order_s_page_has_a_confirm_button_that_takes_stock(admin_client, ma
     assert "Confirm this order" not in response.text, "a confirmed order has no button"
 
 
+def test_staff_who_may_only_view_orders_cannot_confirm_them(client, django_user_model, make_order):
+    """Confirming changes the order: the button and the action need the change permission."""
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_order"))
+    client.force_login(viewer)
+    order = make_order(stock=5, quantity=2)
+
+    button = client.post(f"/admin/orders/order/{order.pk}/confirm/")
+    client.post(
+        "/admin/orders/order/",
+        {"action": "confirm_orders", "_selected_action": [order.pk]},
+    )
+
+    assert button.status_code == 403
+    assert Order.objects.get(pk=order.pk).confirmed is False
+    assert stock_of(order) == 5
+
+
 def test_confirmed_is_read_only_so_ticking_it_changes_nothing(admin_client, make_order):
     order = make_order(stock=5, quantity=2)
     product = order.product.pk
@@ -93,6 +112,18 @@ def test_a_confirmed_order_cannot_be_changed_in_the_admin(admin_client, make_ord
     order.refresh_from_db()
     assert order.quantity == 2
     assert stock_of(order) == 3
+
+
+def test_a_confirmed_order_s_page_shows_its_product_and_quantity_read_only(
+    admin_client, make_order
+):
+    order = make_order(stock=5, quantity=2)
+    order.confirm()
+
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/")
+
+    assert page.status_code == 200
+    assert list(page.context["adminform"].form.fields) == []
 
 
 def test_an_order_confirmed_while_its_form_was_open_is_not_overwritten(admin_client, make_order):

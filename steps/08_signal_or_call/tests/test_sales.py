@@ -177,6 +177,20 @@ def test_the_sales_log_is_read_only_in_the_admin(admin_client, make_order, run_w
     assert Sale.objects.count() == 1
 
 
+def test_the_admin_lets_nobody_add_or_change_a_sale(admin_client, make_order):
+    order = make_order(stock=5, quantity=2)
+    order.confirm()
+    record_missing_sales()
+    sale = Sale.objects.get()
+    fields = {"order_number": 99, "product_name": "Mug", "quantity": 9, "total_price": "1.00"}
+
+    added = admin_client.post("/admin/sales/sale/add/", fields)
+    changed = admin_client.post(f"/admin/sales/sale/{sale.pk}/change/", fields)
+
+    assert (added.status_code, changed.status_code) == (403, 403)
+    assert list(Sale.objects.values_list("order_number", "quantity")) == [(order.pk, 2)]
+
+
 def test_shop_staff_get_no_permission_on_the_sales_log():
     """A decision: the log is for whoever keeps the books, the superusers here."""
     staff = Group.objects.get(name="Shop staff")
