@@ -697,7 +697,7 @@ PROTECTIONS = [
         step=6,
         name="the sweep leaves comments younger than --older-than to the queue",
         path="blog/management/commands/queue_missed_notifications.py",
-        protected="            created_at__lte=timezone.now() - timedelta(minutes=older_than),\n",
+        protected="            created_at__lte=due_before,\n",
         unprotected="",
         caught_by=(
             "tests/test_delivery.py::"

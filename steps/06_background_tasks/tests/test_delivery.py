@@ -126,6 +126,7 @@ def test_the_sweep_says_how_many_it_queued(blog, capsys):
 
     assert capsys.readouterr().out.splitlines() == [
         "Queued the email for 0 comment(s).",
+        "Left 1 younger than 10 minute(s) to the workers; --older-than 0 queues them too.",
         "Queued the email for 1 comment(s).",
     ]
 

@@ -26,9 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, older_than, **options):
         if older_than < 0:
             raise CommandError("--older-than takes a number of minutes, 0 or more.")
+        due_before = timezone.now() - timedelta(minutes=older_than)
         due = Comment.objects.filter(
             notified_at__isnull=True,
-            created_at__lte=timezone.now() - timedelta(minutes=older_than),
+            created_at__lte=due_before,
         ).exclude(blog__author__email="")
         queued = 0
         for comment_id in due.values_list("pk", flat=True):
@@ -41,3 +42,11 @@ class Command(BaseCommand):
                 ) from error
             queued += 1
         self.stdout.write(f"Queued the email for {queued} comment(s).")
+        # Said, so that a sweep run right after a fault does not look as if it did nothing.
+        younger = Comment.objects.filter(notified_at=None, created_at__gt=due_before)
+        left = younger.exclude(blog__author__email="").count()
+        if left:
+            self.stdout.write(
+                f"Left {left} younger than {older_than} minute(s) to the workers; "
+                "--older-than 0 queues them too."
+            )
