@@ -7,7 +7,8 @@ against the step's tests. They run with `make test-protections`, not `make test`
 
 The check runs only the tests that should catch the edit (given as node ids), which
 is enough: check runs every test that no marker leaves out, and a FAIL line in its
-report shows that none did.
+report shows that none did. A row lock is proven with --postgres: SQLite lets one
+transaction write at a time, so a copy without the lock passes there.
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ class Protection:
     protected: str  # the text of that file that protects, exactly once in it
     unprotected: str  # what a learner who left the protection out would have there
     caught_by: tuple  # node ids of the tests that must fail, tests/test_x.py::test_y
+    # A row lock: SQLite lets one transaction write at a time and hides the race, so the
+    # copy is checked with --postgres (PostgreSQL's server programs must be installed).
+    postgres: bool = False
 
     @property
     def id(self):
@@ -1621,6 +1625,87 @@ PROTECTIONS = [
             "test_under_asgi_django_adapts_no_middleware_of_the_project",
         ),
     ),
+    Protection(
+        step=3,
+        name="the view locks the order's row",
+        path="orders/views.py",
+        protected='                Order.objects.select_related("product").select_for_update(of=("self",)),\n',
+        unprotected='                Order.objects.select_related("product"),\n',
+        caught_by=(
+            "tests/test_concurrency.py::test_eight_posts_for_one_order_take_the_stock_once",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=6,
+        name="the task locks the comment's row",
+        path="blog/tasks.py",
+        protected='            Comment.objects.select_for_update(of=("self",))\n',
+        unprotected="            Comment.objects.all()\n",
+        caught_by=(
+            "tests/test_delivery.py::test_one_comment_s_task_run_twice_at_once_sends_one_email",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=7,
+        name="recount_products() locks the tags before it counts",
+        path="products/signals.py",
+        protected='        list(tags.select_for_update().order_by("pk").values_list("pk"))\n',
+        unprotected="",
+        caught_by=("tests/test_tags.py::test_two_admins_tagging_two_products_at_once_count_both",),
+        postgres=True,
+    ),
+    Protection(
+        step=7,
+        name="the tag lookup folds as the unique constraint does (LOWER, not iexact)",
+        path="products/views.py",
+        protected=(
+            '        named_alike = Tag.objects.alias(folded_name=Lower("name"))\n'
+            "        tag = get_object_or_404(named_alike, folded_name=Lower(Value(tag_name)))\n"
+        ),
+        unprotected="        tag = get_object_or_404(Tag, name__iexact=tag_name)\n",
+        caught_by=(
+            "tests/test_tags.py::"
+            "test_the_product_list_finds_a_tag_as_the_unique_constraint_folds_names",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=8,
+        name="confirm() locks the order's row",
+        path="orders/models.py",
+        protected='        locked = orders.select_for_update(of=("self",)).select_related("product")\n',
+        unprotected='        locked = orders.select_related("product")\n',
+        caught_by=(
+            "tests/test_concurrency.py::test_eight_posts_for_one_order_take_the_stock_once",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=8,
+        name="save() locks the row it reads the stored flag from",
+        path="orders/models.py",
+        protected="            row = Order.objects.using(using).select_for_update().filter(pk=self.pk)\n",
+        unprotected="            row = Order.objects.using(using).filter(pk=self.pk)\n",
+        caught_by=(
+            "tests/test_concurrency.py::"
+            "test_a_stale_save_while_a_confirmation_commits_is_refused_not_written_over_it",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=8,
+        name="the admin form locks the order it checks",
+        path="orders/admin.py",
+        protected="            stored = Order.objects.select_for_update().filter(pk=self.instance.pk)\n",
+        unprotected="            stored = Order.objects.filter(pk=self.instance.pk)\n",
+        caught_by=(
+            "tests/test_concurrency.py::"
+            "test_the_admin_changing_an_order_and_a_customer_confirming_it_do_not_deadlock",
+        ),
+        postgres=True,
+    ),
 ]
 
 
@@ -1638,7 +1723,8 @@ def check_without(protection, destination):
     """Check the copy without the protection; return check's report."""
     project = without(protection, destination)
     tests = [f"--pytest-arg={node_id}" for node_id in protection.caught_by]
-    result = run_tutorial("check", protection.step, project, *tests, timeout=300)
+    database = ["--postgres"] if protection.postgres else []
+    result = run_tutorial("check", protection.step, project, *tests, *database, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     failed = [line for line in result.stdout.splitlines() if line.startswith("  FAIL  ")]
     for node_id in protection.caught_by:
