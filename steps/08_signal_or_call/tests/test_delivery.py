@@ -192,9 +192,9 @@ def test_a_failure_announced_before_its_error_is_recorded_is_logged_all_the_same
     as_rq_announces_it = dataclasses.replace(notify_author.get_result(result.id), errors=[])
     caplog.clear()
 
+    rqs_signal = TASK_FINISHED_SIGNALS[-1]  # the backport's, where Django 6 has its own too
     with caplog.at_level(logging.ERROR):
-        for signal in TASK_FINISHED_SIGNALS:
-            signal.send(sender=type(task_backends["default"]), task_result=as_rq_announces_it)
+        rqs_signal.send(sender=type(task_backends["default"]), task_result=as_rq_announces_it)
 
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("blog")]
     assert len(ours) == 1 and f"comment {comment.pk}" in ours[0], ours
