@@ -1301,6 +1301,7 @@ PROTECTIONS = [
         caught_by=(
             "tests/test_concurrency.py::test_eight_posts_for_one_order_take_the_stock_once",
         ),
+        postgres=True,
     ),
     Protection(
         step=8,
@@ -1668,17 +1669,6 @@ PROTECTIONS = [
         caught_by=(
             "tests/test_tags.py::"
             "test_the_product_list_finds_a_tag_as_the_unique_constraint_folds_names",
-        ),
-        postgres=True,
-    ),
-    Protection(
-        step=8,
-        name="confirm() locks the order's row",
-        path="orders/models.py",
-        protected='        locked = orders.select_for_update(of=("self",)).select_related("product")\n',
-        unprotected='        locked = orders.select_related("product")\n',
-        caught_by=(
-            "tests/test_concurrency.py::test_eight_posts_for_one_order_take_the_stock_once",
         ),
         postgres=True,
     ),
