@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tutorial.course.steps import REPO_ROOT, get_step
+from tutorial.preload import client
 
 
 def copy_of_step(number, destination):
@@ -27,7 +28,7 @@ def copy_of_step(number, destination):
 
 def run_tutorial(*arguments, env=None, timeout=120):
     """Run ``python -m tutorial ARGUMENTS`` from the repository, as a user would."""
-    return subprocess.run(
+    return client.run(
         [sys.executable, "-m", "tutorial", *map(str, arguments)],
         cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
@@ -154,7 +155,7 @@ def run_inside_step(number, code, steps_dir=None, from_migrated_copy=False):
             "print('RESULT:' + json.dumps(result))",
         ]
     )
-    completed = subprocess.run(
+    completed = client.run(
         [sys.executable, "-c", script],
         cwd=step_path,
         env=environment,

@@ -10,7 +10,7 @@ from tutorial.course.steps import REPO_ROOT
 TOOLING = REPO_ROOT / "tutorial"
 # Top to bottom, as the README's "Inside the tooling" lists them: each group may import
 # itself and the groups after it. The top-level modules (the CLI, notebook) may import all.
-GROUPS = ["check", "bench", "running", "in_step", "course"]
+GROUPS = ["check", "bench", "running", "in_step", "course", "preload"]
 
 
 def modules(folder):

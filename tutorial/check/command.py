@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.course.steps import REPO_ROOT, all_steps, get_step, step_numbers
+from tutorial.preload import client
 from tutorial.running.postgres import ServerProgramsMissing, throwaway_server
 from tutorial.running.processes import Terminated
 from tutorial.running.suites import environment_for_tests, forget_bytecode_of_removed_folders
@@ -351,7 +352,7 @@ def run_step_tests(step, project, environ, scratch, markers, pytest_args, live=N
     write_pytest_ini(step, project, environ["DJANGO_SETTINGS_MODULE"], scratch)
     report_file = Path(environ["CHECK_REPORT_FILE"])
     with tempfile.TemporaryFile("w+") as output:
-        pytest = subprocess.Popen(
+        pytest = client.Popen(
             [
                 *[sys.executable, "-m", "pytest", "-q", "-p", "tutorial.check.report_plugin"],
                 # A test module that cannot import fails alone; the others still run.

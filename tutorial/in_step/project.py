@@ -10,12 +10,12 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tutorial.course.steps import CACHE_DIR, REPO_ROOT, get_step
+from tutorial.preload import client
 
 # Migrated scratch databases, one per step and version of its code, to copy from:
 # migrating from nothing renders every migration's state, which is most of the time
@@ -127,7 +127,7 @@ def remove_scratch_folder(folder):
 
 
 def run_in_step(number, *arguments, capture=False):
-    """Run ``python -m tutorial.in_step N ARGUMENTS`` in a fresh interpreter.
+    """Run ``python -m tutorial.in_step N ARGUMENTS`` in an interpreter of its own.
 
     Every step defines the same packages, so each step gets an interpreter of its own.
     Returns the exit code, or the completed process when ``capture`` is true.
@@ -135,7 +135,7 @@ def run_in_step(number, *arguments, capture=False):
     step = get_step(number)
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "tutorial.in_step", str(step.number), *arguments]
-    completed = subprocess.run(
+    completed = client.run(
         command, cwd=step.path, env=environment, capture_output=capture, text=capture
     )
     return completed if capture else completed.returncode

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from tutorial.course.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step, step_numbers
+from tutorial.preload import client
 from tutorial.running import environment
 from tutorial.running.run_together import run_together
 from tutorial.running.suites import (
@@ -134,7 +135,7 @@ def lock(args):
 
 
 def manage(step, *arguments, **run_options):
-    return subprocess.run(
+    return client.run(
         [sys.executable, "manage.py", *arguments],
         cwd=step.path,
         env=step_environment(step),

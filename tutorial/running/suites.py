@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorial.course.steps import CACHE_DIR, REPO_ROOT
+from tutorial.preload import client
 
 OUTCOME = re.compile(r"(\d+) (passed|failed|errors?|skipped|deselected|xfailed|xpassed)")
 NO_TESTS_COLLECTED = 5
@@ -148,7 +149,7 @@ def run_suite(suite):
     started = time.perf_counter()
     arguments = [f"--durations={SLOWEST_SHOWN}", "--durations-min=0.5", *suite.pytest_args]
     arguments = [suite.pytest_arg_prefix + argument for argument in arguments]
-    with subprocess.Popen(
+    with client.Popen(
         [suite.python, *suite.runner, *arguments],
         cwd=suite.cwd,
         env=env,
@@ -220,7 +221,7 @@ def run_test_suites(suites, workers=None):
     workers = workers or min(len(suites), (os.cpu_count() or 2) + 1)
     started = time.perf_counter()
     cost_before = RunCost.now()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with client.preloaded_interpreter(), ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             scheduled = longest_first(suites, read_suite_seconds())
             futures = {id(suite): pool.submit(run_suite, suite) for suite in scheduled}

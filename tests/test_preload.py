@@ -1,0 +1,199 @@
+"""A command forked from the preloaded interpreter behaves as the same command started
+afresh: what it sees, what it prints, how it ends, and which signals reach it."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tutorial.course.steps import REPO_ROOT
+from tutorial.preload import client
+
+PROBE = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    print(json.dumps({
+        "argv": sys.argv,
+        "cwd": os.getcwd(),
+        "sys.path": sys.path,
+        "environment": dict(os.environ),
+        "main": sorted(name for name in globals() if name != "json"),
+        "handlers": {
+            name: repr(signal.getsignal(getattr(signal, name)))
+            for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE", "SIGCHLD")
+        },
+        "process group": os.getpgrp(),
+        "stdin": sys.stdin.read(),
+        "buffering": [
+            (stream.line_buffering, stream.write_through, type(stream.buffer).__name__)
+            for stream in (sys.stdout, sys.stderr)
+        ],
+        "bytecode": [sys.dont_write_bytecode, sys.pycache_prefix],
+    }))
+    print("to standard error", file=sys.stderr)
+    sys.exit(int(sys.argv[-1]))
+    """
+)
+
+
+@pytest.fixture
+def preloaded():
+    with client.preloaded_interpreter():
+        yield
+
+
+def fresh_and_forked(argv, **options):
+    """Run argv as a fresh process and forked from the server; both completed processes."""
+    options = {"capture_output": True, "text": True, **options}
+    fresh = subprocess.run(argv, **options)
+    with client.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as probe:
+        assert probe.forked, "the server did not fork it"
+    forked = client.run(argv, **options)
+    return fresh, forked
+
+
+def assert_the_same(fresh, forked):
+    assert (forked.returncode, forked.stderr) == (fresh.returncode, fresh.stderr)
+    try:
+        assert json.loads(forked.stdout) == json.loads(fresh.stdout)
+    except json.JSONDecodeError:
+        assert forked.stdout == fresh.stdout
+
+
+@pytest.mark.parametrize("form", ["script", "module", "code", "unbuffered code"])
+@pytest.mark.parametrize("bytecode", ["written", "not written"])
+def test_a_forked_child_sees_and_prints_what_a_fresh_one_does(preloaded, tmp_path, form, bytecode):
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "lib").mkdir()
+    command = {
+        "script": ["probe.py"],
+        "module": ["-m", "probe"],
+        "code": ["-c", PROBE],
+        "unbuffered code": ["-u", "-c", PROBE],
+    }[form]
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path / "lib"), "SOMETHING": "set"}
+    environment.pop("PYTHONUNBUFFERED", None)
+    if bytecode == "not written":
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        environment["PYTHONPYCACHEPREFIX"] = str(tmp_path / "cache")
+
+    fresh, forked = fresh_and_forked(
+        [sys.executable, *command, "first argument", "3"],
+        cwd=tmp_path,
+        env=environment,
+        input="what was typed",
+    )
+
+    assert_the_same(fresh, forked)
+    assert fresh.returncode == 3
+    assert json.loads(forked.stdout)["process group"] == os.getpgrp()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "1 / 0",
+        "import sys; sys.exit('a message and status 1')",
+        "import sys; sys.exit(None)",
+        "raise KeyboardInterrupt",
+        "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
+        "import threading, time; threading.Thread(target=time.sleep, args=[0.2]).start()",
+        "import atexit; atexit.register(print, 'at exit')",
+    ],
+)
+def test_a_forked_child_ends_as_a_fresh_one_does(preloaded, code):
+    fresh, forked = fresh_and_forked([sys.executable, "-c", code])
+
+    assert_the_same(fresh, forked)
+
+
+def test_a_signal_sent_to_a_forked_child_reaches_it(preloaded):
+    sleeper = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    with client.Popen(sleeper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        assert child.forked
+        assert child.stdout.readline() == "up\n"
+        assert child.poll() is None
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=10) == -signal.SIGINT
+        assert child.stderr.read().endswith("KeyboardInterrupt\n")
+
+
+def test_a_forked_child_joins_its_callers_process_group(preloaded):
+    """Ctrl-C reaches the foreground process group: the caller's, whichever it is."""
+    caller = textwrap.dedent(
+        """
+        import os, subprocess, sys
+        from tutorial.preload import client
+        group = [sys.executable, "-c", "import os; print(os.getpgrp())"]
+        with client.Popen(group, stdout=subprocess.PIPE, text=True) as child:
+            print(child.forked, int(child.stdout.read()) == os.getpgrp())
+        """
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", caller], env=environment, process_group=0,
+                               capture_output=True, text=True)  # fmt: skip
+
+    assert completed.stdout == "True True\n", completed.stderr
+
+
+def test_a_forked_child_can_start_a_session_of_its_own(preloaded):
+    code = "import os; print(os.getsid(0) == os.getpid())"
+    completed = client.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           start_new_session=True)  # fmt: skip
+
+    assert completed.stdout == "True\n"
+
+
+@pytest.mark.parametrize(
+    "argv, options",
+    [
+        (["/bin/echo", "not python"], {}),
+        ([sys.executable, "-X", "dev", "-c", "pass"], {}),
+        ([sys.executable, "-c", "pass"], {"env": {**os.environ, "PYTHONHASHSEED": "7"}}),
+        ([sys.executable, "-c", "pass"], {"process_group": 0}),
+        ([sys.executable, "-c", "pass"], {"preexec_fn": os.getpid}),
+    ],
+    ids=["another program", "an interpreter option", "a startup variable", "a group", "preexec"],
+)
+def test_what_a_fork_could_not_give_exactly_starts_afresh(preloaded, argv, options):
+    with client.Popen(argv, stdout=subprocess.DEVNULL, **options) as process:
+        assert not process.forked
+    assert process.returncode == 0
+
+
+def test_a_server_whose_modules_connect_receivers_forks_nothing():
+    """Preloaded, django.db's receivers would come before a project's: the server refuses
+    to serve, and every command starts afresh."""
+    code = "from django.core.signals import request_started; print(len(request_started.receivers))"
+    with client.preloaded_interpreter(modules=["django.db"]):
+        with client.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as child:
+            assert not child.forked
+            assert child.stdout.read() == "0\n"
+
+
+def test_the_preloaded_modules_connect_no_receiver(preloaded):
+    code = textwrap.dedent(
+        f"""
+        import runpy, sys
+        for module in {client.PRELOADED_MODULES!r}:
+            __import__(module)
+        server = runpy.run_path({str(client.SERVER_SCRIPT)!r})
+        print(server["receivers_connected"]())
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert completed.stdout == "[]\n", completed.stderr
+
+
+def test_without_a_server_every_command_starts_afresh(monkeypatch):
+    monkeypatch.delenv(client.SERVER_VARIABLE, raising=False)
+    with client.Popen([sys.executable, "-c", "pass"]) as process:
+        assert not process.forked
+    assert process.returncode == 0

@@ -1,0 +1,276 @@
+"""Python commands forked from a preloaded interpreter, behind subprocess's interface.
+
+Python's start, Django's import and pytest's cost about a second of CPU per process,
+and `make test` starts hundreds. preloaded_interpreter() starts one interpreter
+(server.py) that has imported them and forks a child per command; Popen and run() ask
+it for their Python commands when one serves this process tree, and start a fresh
+process otherwise (or when the command asks for anything a fork cannot give exactly:
+another interpreter, other startup settings, a process group of another session).
+
+A forked child sees what a fresh process would: its own environment, working directory,
+sys.path, sys.argv, standard streams and signal handlers, in the caller's process
+group, so that Ctrl-C reaches it as before; the caller gets its pid and exit status.
+Commands whose point is a real command line (a learner's `manage.py runserver`, a
+worker under its reloader) use subprocess itself.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SERVER_VARIABLE = "TUTORIAL_PRELOADED"
+SERVER_SCRIPT = Path(__file__).with_name("server.py")
+# Imported once by the server. Django connects receivers as some of its modules are
+# imported (django.db, django.core.handlers.base, django.test.signals, ...): preloaded,
+# those would come before the project's in a child, and a signal's receivers would run
+# in another order than in a fresh process. So only modules that connect none are
+# preloaded, which the server checks before it serves. pytest-django is left out too:
+# pytest wants to rewrite its asserts, and warns when it was imported before.
+PRELOADED_MODULES = (
+    # pytest, and what the course's commands import from the standard library
+    *("pytest", "asyncio", "concurrent.futures", "csv", "difflib", "email.mime.multipart"),
+    *("email.mime.text", "http.client", "logging.config", "multiprocessing", "pdb"),
+    *("sqlite3", "unittest.mock", "urllib.request", "uuid", "wsgiref.simple_server"),
+    *("xml.dom.minidom", "zoneinfo"),
+    # packages that Django and the steps use
+    *("asgiref.sync", "jinja2", "PIL.Image", "pygments.formatters.terminal"),
+    *("pygments.lexers.python", "sqlparse"),
+    # Django's modules that connect no receiver as they are imported
+    *("django.apps", "django.conf", "django.contrib.messages.apps"),
+    *("django.contrib.sessions.backends.base", "django.contrib.sites.shortcuts"),
+    *("django.core.files.storage", "django.core.files.uploadhandler"),
+    *("django.core.mail.backends.locmem", "django.utils.formats", "django.utils.timesince"),
+    "django.utils.xmlutils",
+)
+# Read by the server itself from the environment of each child (see server.py).
+APPLIED_IN_THE_CHILD = {
+    "PYTHONPATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPYCACHEPREFIX",
+    "PYTHONUNBUFFERED",
+}
+MAX_ANSWER = 4096
+
+
+def startup_settings(environment):
+    """What an interpreter reads from its environment before any code runs, and a fork
+    would inherit from the server instead: the locale and the PYTHON* variables."""
+    return {
+        name: value
+        for name, value in environment.items()
+        if (name.startswith("PYTHON") and name not in APPLIED_IN_THE_CHILD)
+        or name in {"LANG", "LC_ALL", "LC_CTYPE"}
+    }
+
+
+def can_fork():
+    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
+
+
+@contextlib.contextmanager
+def preloaded_interpreter(python=sys.executable, modules=PRELOADED_MODULES):
+    """While the block runs, this process and its descendants fork their Python commands
+    from one interpreter that has imported ``modules``."""
+    serving = json.loads(os.environ.get(SERVER_VARIABLE, "{}"))
+    if not can_fork() or serving.get("preloads") == [python, *modules]:
+        yield  # the server this process tree has already does
+        return
+    folder = tempfile.mkdtemp(prefix="tutorial-preloaded-")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        address = os.path.join(folder, "socket")
+        listener.bind(address)
+        listener.listen(64)
+        environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+        server = subprocess.Popen(
+            [python, str(SERVER_SCRIPT), str(listener.fileno()), *modules],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            env=environment,
+            pass_fds=[listener.fileno()],
+        )
+        listener.close()  # the server's now: if it dies, a connection is refused at once
+        description = {
+            "address": address,
+            "python": python,
+            "preloads": [python, *modules],
+            "session": os.getsid(0),
+            "startup": startup_settings(environment),
+        }
+        with environment_variable(SERVER_VARIABLE, json.dumps(description)):
+            try:
+                yield
+            finally:
+                server.stdin.close()  # its lifeline: it ends after the children it runs
+                server.wait()
+    finally:
+        listener.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def environment_variable(name, value):
+    earlier = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if earlier is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = earlier
+
+
+def fork_request(args, cwd, env, new_session):
+    """The request the server needs to fork ``args``, or None if a fresh process must
+    run it."""
+    description = os.environ.get(SERVER_VARIABLE)
+    if not description or isinstance(args, (str, bytes)) or not args:
+        return None
+    server = json.loads(description)
+    command = python_command([os.fsdecode(arg) for arg in args], server["python"])
+    environment = {
+        os.fsdecode(name): os.fsdecode(value)
+        for name, value in (os.environ if env is None else env).items()
+    }
+    if (
+        command is None
+        or startup_settings(environment) != server["startup"]
+        or os.getsid(0) != server["session"]
+    ):
+        return None
+    unbuffered = command.pop("unbuffered")
+    return {
+        "address": server["address"],
+        "command": command,
+        "cwd": os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd(),
+        "env": environment,
+        "unbuffered": unbuffered,
+        "process_group": os.getpgrp(),
+        "new_session": bool(new_session),
+    }
+
+
+def python_command(args, python):
+    """``python [-u] -m MODULE …``, ``-c CODE …`` or ``SCRIPT.py …`` as a dict; else None."""
+    if args[0] != python:
+        return None
+    rest, unbuffered = args[1:], False
+    if rest[:1] == ["-u"]:
+        rest, unbuffered = rest[1:], True
+    if len(rest) >= 2 and rest[0] in ("-m", "-c"):
+        kind = "module" if rest[0] == "-m" else "code"
+        target, arguments = rest[1], rest[2:]
+    elif rest and rest[0].endswith(".py"):
+        kind, target, arguments = "script", rest[0], rest[1:]
+    else:
+        return None
+    return {"kind": kind, "target": target, "arguments": arguments, "unbuffered": unbuffered}
+
+
+class Popen(subprocess.Popen):
+    """subprocess.Popen whose Python commands are forked from the preloaded interpreter
+    when one serves this process tree and the command allows it (see fork_request)."""
+
+    forked = False  # whether the preloaded interpreter forked this process
+    _server_connection = None
+
+    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env,
+                       startupinfo, creationflags, shell, p2cread, p2cwrite, c2pread,
+                       c2pwrite, errread, errwrite, restore_signals, gid, gids, uid, umask,
+                       start_new_session, process_group):  # fmt: skip
+        # Anything but the defaults would need a process set up otherwise than the server does.
+        plain = close_fds and not (executable or preexec_fn or pass_fds or shell or gids)
+        plain = plain and gid is None and uid is None and umask < 0 and process_group in (None, -1)
+        request = fork_request(args, cwd, env, start_new_session) if plain else None
+        connection = request and connect(request.pop("address"))
+        if connection:
+            fds = [
+                p2cread if p2cread != -1 else 0,
+                c2pwrite if c2pwrite != -1 else 1,
+                errwrite if errwrite != -1 else 2,
+            ]
+            pid = ask_for_a_fork(connection, request, fds)
+            if pid is not None:
+                self.pid, self._child_created, self.forked = pid, True, True
+                self._server_connection = connection
+                self._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
+                return
+            connection.close()
+        super()._execute_child(
+            args, executable, preexec_fn, close_fds, pass_fds, cwd, env, startupinfo,
+            creationflags, shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
+            restore_signals, gid, gids, uid, umask, start_new_session, process_group,
+        )  # fmt: skip
+
+    def _try_wait(self, wait_flags):
+        if self._server_connection is None:
+            return super()._try_wait(wait_flags)
+        return self._status_from_server(self.pid, wait_flags)
+
+    def _internal_poll(self, _deadstate=None, **_ignored):
+        if self._server_connection is None:
+            return super()._internal_poll(_deadstate)
+        return super()._internal_poll(_deadstate, _waitpid=self._status_from_server)
+
+    def _status_from_server(self, pid, wait_flags):
+        """os.waitpid()'s answer, from the server, which waited for its child."""
+        connection = self._server_connection
+        connection.setblocking(not wait_flags & os.WNOHANG)
+        try:
+            message = connection.recv(MAX_ANSWER)
+        except BlockingIOError:
+            return 0, 0
+        connection.close()
+        self._server_connection = None
+        if not message:  # the server ended before its child: the status is lost
+            return pid, 255 << 8
+        return pid, json.loads(message)["status"]
+
+
+def connect(address):
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        connection.connect(address)
+    except OSError:  # the server has ended: a fresh process it is
+        connection.close()
+        return None
+    return connection
+
+
+def ask_for_a_fork(connection, request, fds):
+    """Send the request; the child's pid, or None if the server could not fork it."""
+    try:
+        socket.send_fds(connection, [json.dumps(request).encode()], fds)
+        answer = json.loads(connection.recv(MAX_ANSWER) or b"{}")
+    except (OSError, ValueError):
+        return None
+    return answer.get("pid")
+
+
+def run(*popenargs, input=None, capture_output=False, timeout=None, check=False, **kwargs):
+    """subprocess.run(), with this module's Popen."""
+    if capture_output:
+        kwargs["stdout"] = kwargs["stderr"] = subprocess.PIPE
+    if input is not None:
+        kwargs["stdin"] = subprocess.PIPE
+    with Popen(*popenargs, **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired as expired:
+            process.kill()
+            expired.output, expired.stderr = process.communicate()
+            raise
+        except BaseException:
+            process.kill()
+            raise
+    completed = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    if check:
+        completed.check_returncode()
+    return completed

@@ -1,0 +1,279 @@
+"""The preloaded interpreter: import Django and pytest once, then fork a child per command.
+
+Run as a script (``python server.py FD MODULE ...``), never imported, so that no module
+of ``tutorial`` is loaded in it: a child may run another copy of the repository's
+tooling. It imports the modules named, configures nothing, and serves on the listening
+socket it inherits as file descriptor FD (client.preloaded_interpreter() binds it, so
+that nobody waits for the server to be ready: connections queue until it accepts them).
+
+Each request (client.Popen sends it) is a command line for this interpreter, with a
+working directory, an environment, a process group and three file descriptors. The
+child sets all of them up as a fresh process would find them, runs the command, and
+exits as the interpreter would; the server sends back the child's pid at once and its
+wait status when it ends. It stops when its standard input closes (the process that
+started it has ended), after the children still running.
+"""
+
+import atexit
+import builtins
+import contextlib
+import gc
+import importlib.machinery
+import io
+import json
+import os
+import runpy
+import selectors
+import signal
+import socket
+import sys
+import threading
+import traceback
+import types
+
+MAX_REQUEST = 1 << 20
+STANDARD_FDS = 3
+# Signals whose handling a fresh interpreter starts with: Python's own for SIGINT,
+# ignored for SIGPIPE, the system's default for the rest.
+FRESH_HANDLERS = {
+    signal.SIGINT: signal.default_int_handler,
+    signal.SIGPIPE: signal.SIG_IGN,
+    signal.SIGTERM: signal.SIG_DFL,
+    signal.SIGHUP: signal.SIG_DFL,
+    signal.SIGCHLD: signal.SIG_DFL,
+    signal.SIGQUIT: signal.SIG_DFL,
+}
+# sys.path as a fresh interpreter of this environment starts it, without its first
+# entry (the script's folder, or the working directory) and without PYTHONPATH's.
+BASE_SYS_PATH = sys.path[1:]
+
+
+def main(listener_fd, modules):
+    # Ctrl-C reaches the whole process group, this server included: its children
+    # decide how to stop, and it must stay to report how they ended.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for module in modules:
+        with contextlib.suppress(ImportError):  # a package this environment lacks
+            __import__(module)
+    listener = socket.socket(fileno=listener_fd)
+    connected = receivers_connected()
+    if connected:
+        # A child would find them before its project's: refuse, and each command the
+        # clients send runs in a fresh process instead.
+        sys.exit(f"the preloaded modules connected receivers: {', '.join(connected)}")
+    serve(listener)
+
+
+def receivers_connected():
+    """The receivers that importing the preloaded modules connected to Django's signals."""
+    dispatcher = sys.modules.get("django.dispatch.dispatcher")
+    if dispatcher is None:
+        return []
+    return [
+        repr(receiver)
+        for candidate in gc.get_objects()
+        if issubclass(type(candidate), dispatcher.Signal)  # type(): lazy objects stay lazy
+        for _key, receiver, *_ in candidate.receivers
+    ]
+
+
+def serve(listener):
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "request")
+    selector.register(sys.stdin, selectors.EVENT_READ, "lifeline")
+    running = {}  # pidfd: (pid, connection)
+    accepting = True
+    while accepting or running:
+        for key, _events in selector.select():
+            if key.data == "request":
+                connection, _ = listener.accept()
+                started = start_child(connection, closing=[listener, selector])
+                if started:
+                    pidfd = os.pidfd_open(started)
+                    selector.register(pidfd, selectors.EVENT_READ, "child")
+                    running[pidfd] = (started, connection)
+            elif key.data == "lifeline":
+                if not os.read(sys.stdin.fileno(), 4096):
+                    selector.unregister(sys.stdin)
+                    selector.unregister(listener)
+                    listener.close()
+                    accepting = False
+            else:
+                pid, connection = running.pop(key.fd)
+                selector.unregister(key.fd)
+                os.close(key.fd)
+                _, status = os.waitpid(pid, 0)
+                reply(connection, status=status)
+                connection.close()
+
+
+def reply(connection, **message):
+    try:
+        connection.send(json.dumps(message).encode())
+    except OSError:  # the client has gone: nobody is waiting for the answer
+        pass
+
+
+def start_child(connection, closing):
+    """Fork the child the request on ``connection`` asks for; its pid, or None."""
+    try:
+        message, fds, _flags, _address = socket.recv_fds(connection, MAX_REQUEST, STANDARD_FDS)
+        request = json.loads(message)
+    except (OSError, ValueError) as error:
+        reply(connection, error=f"unreadable request: {error}")
+        connection.close()
+        return None
+    if len(fds) != STANDARD_FDS:
+        reply(connection, error="a request needs three file descriptors")
+        connection.close()
+        return None
+    pid = os.fork()
+    if pid == 0:
+        for resource in [*closing, connection]:
+            resource.close()
+        run_child(request, fds)  # never returns
+    for fd in fds:
+        os.close(fd)
+    reply(connection, pid=pid)
+    return pid
+
+
+def run_child(request, fds):
+    """In the child: become the process a fresh interpreter would be, and run the command."""
+    try:
+        if request["new_session"]:
+            os.setsid()
+        else:
+            os.setpgid(0, request["process_group"])
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
+        for signal_number, handler in FRESH_HANDLERS.items():
+            signal.signal(signal_number, handler)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        configure_interpreter(request["env"], request["unbuffered"])
+        command = request["command"]
+    except BaseException:  # noqa: BLE001 - whatever failed, the client gets exit status 127
+        traceback.print_exc()
+        os._exit(127)
+    exit_as_python_does(lambda: run_command(command))
+
+
+def configure_interpreter(env, unbuffered):
+    """What a fresh interpreter reads from its environment at startup (the rest of it
+    must equal this server's, which client.Popen checks before asking for a fork)."""
+    sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
+    sys.pycache_prefix = env.get("PYTHONPYCACHEPREFIX") or None
+    unbuffered = unbuffered or bool(env.get("PYTHONUNBUFFERED"))
+    encoding, errors = sys.stdin.encoding, sys.stdin.errors
+    sys.stdin = sys.__stdin__ = text_stream(0, "r", encoding, errors)
+    sys.stdout = sys.__stdout__ = text_stream(1, "w", encoding, errors, unbuffered)
+    # Since Python 3.9, standard error is line-buffered even when it is not a terminal.
+    sys.stderr = sys.__stderr__ = text_stream(
+        2, "w", encoding, "backslashreplace", unbuffered, line_buffering=not unbuffered
+    )
+
+
+def text_stream(fd, mode, encoding, errors, unbuffered=False, line_buffering=False):
+    """The text stream Python's startup makes of a standard file descriptor."""
+    raw = io.FileIO(fd, mode + "b", closefd=False)
+    if mode == "r":
+        buffered = io.BufferedReader(raw)
+    else:
+        buffered = raw if unbuffered else io.BufferedWriter(raw)
+        line_buffering = line_buffering or raw.isatty()
+    return io.TextIOWrapper(
+        buffered,
+        encoding=encoding,
+        errors=errors,
+        line_buffering=line_buffering,
+        write_through=unbuffered,
+    )
+
+
+def run_command(command):
+    """Run ``-m module``, ``-c code`` or a script, with sys.argv and sys.path set as the
+    interpreter sets them (the first entry: the working directory, '' or the script's
+    folder)."""
+    kind, target, arguments = command["kind"], command["target"], command["arguments"]
+    pythonpath = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    main_module = sys.modules["__main__"] = types.ModuleType("__main__")
+    main_module.__dict__.update(__annotations__={}, __builtins__=builtins)
+    if kind == "module":
+        sys.path[:] = [os.getcwd(), *pythonpath, *BASE_SYS_PATH]
+        sys.argv = ["-m", *arguments]
+        # What `python -m` itself calls: it puts the module's file in sys.argv[0].
+        runpy._run_module_as_main(target, alter_argv=True)
+    elif kind == "code":
+        sys.path[:] = ["", *pythonpath, *BASE_SYS_PATH]
+        sys.argv = ["-c", *arguments]
+        main_module.__loader__ = importlib.machinery.BuiltinImporter
+        exec(compile(target, "<string>", "exec"), main_module.__dict__)
+    else:
+        path = os.path.abspath(target)  # as the interpreter names the script's code
+        sys.path[:] = [os.path.dirname(os.path.realpath(path)), *pythonpath, *BASE_SYS_PATH]
+        sys.argv = [target, *arguments]
+        main_module.__dict__.update(
+            __file__=path,
+            __cached__=None,
+            __loader__=importlib.machinery.SourceFileLoader("__main__", path),
+        )
+        with io.open_code(path) as script:
+            exec(compile(script.read(), path, "exec"), main_module.__dict__)
+
+
+def exit_as_python_does(run):
+    """Run, then end the way the interpreter ends a program: SystemExit's code, a
+    traceback and status 1 for an exception, and death by SIGINT for an unhandled
+    KeyboardInterrupt; after the non-daemon threads and the atexit functions."""
+    interrupted = False
+    try:
+        run()
+        status = 0
+    except SystemExit as request:
+        status = exit_status(request.code)
+    except KeyboardInterrupt as interruption:
+        print_as_python_does(interruption)
+        status, interrupted = 1, True
+    except BaseException as error:  # noqa: BLE001 - the interpreter's last resort
+        print_as_python_does(error)
+        status = 1
+    status = shut_down(status)
+    if interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    os._exit(status)
+
+
+def print_as_python_does(error):
+    """The traceback without this server's frames."""
+    frames = error.__traceback__
+    while frames and frames.tb_frame.f_code.co_filename == __file__:
+        frames = frames.tb_next
+    sys.excepthook(type(error), error.with_traceback(frames), frames)
+
+
+def exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def shut_down(status):
+    threading._shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120  # as the interpreter exits when it cannot flush
+    return status
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2:])
