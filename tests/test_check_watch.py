@@ -1,12 +1,12 @@
 """`check N PATH --watch` on a terminal: a broken receiver, a file saved mid-edit, a fix."""
 
-import subprocess
 import sys
 
 import pytest
 from conftest import Terminal, copy_of_step
 
 from tutorial.course.steps import REPO_ROOT, get_step
+from tutorial.preload import client
 
 RECEIVER = "@receiver(order_confirmed, sender=Order"
 
@@ -46,7 +46,7 @@ def test_watch_turns_green_when_the_learner_fixes_the_receiver(tmp_path):
 )
 def test_watch_refuses_what_it_cannot_watch(tmp_path, folder, options, message):
     command = ["check", "3", str(tmp_path / folder), "--watch", *options]
-    result = subprocess.run(
+    result = client.run(
         [sys.executable, "-m", "tutorial", *command],
         cwd=REPO_ROOT,
         capture_output=True,

@@ -8,13 +8,13 @@ admin still lists it) fails here.
 import functools
 import os
 import re
-import subprocess
 import sys
 
 from tutorial.course.changed_files import changed_files
 from tutorial.course.diff import grouped
 from tutorial.course.start import copy_project
 from tutorial.course.steps import get_step
+from tutorial.preload import client
 
 STEP = get_step(8)
 # Each item of README 08's "Get here", in order: a name it must mention, and the files
@@ -80,7 +80,7 @@ def run_in(project, code):
         "SQLITE_PATH": str(project / "db.sqlite3"),
     }
     environment.pop("DATABASE_URL", None)
-    return subprocess.run(
+    return client.run(
         [sys.executable, "-c", code], cwd=project, env=environment, capture_output=True, text=True
     )
 

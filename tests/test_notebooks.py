@@ -2,7 +2,6 @@
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
 from tutorial.course.steps import NOTEBOOKS_DIR, REPO_ROOT, all_steps, get_step
+from tutorial.preload import client
 from tutorial.running.notebook_execution import (
     NotebookFailed,
     ThisInterpreterKernel,
@@ -95,7 +95,7 @@ def test_a_failing_cell_is_named_and_the_notebook_left_unsaved(tmp_path):
 
 
 def run_python(code, cwd=REPO_ROOT):
-    return subprocess.run(
+    return client.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +12,7 @@ from tutorial.check.command import folder_state
 from tutorial.course.changed_files import changed_files
 from tutorial.course.diff import grouped
 from tutorial.course.steps import REPO_ROOT, get_step
+from tutorial.preload import client
 
 
 def start(step_number, project):
@@ -73,7 +73,7 @@ def test_start_says_which_readme_to_follow_and_how_to_check(started):
 def test_the_started_project_migrates_and_passes_the_previous_steps_check(started, tmp_path):
     project, _output, (previous_check, _built_check) = started
 
-    migrated = subprocess.run(
+    migrated = client.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],
         cwd=project,
         env={**os.environ, "SQLITE_PATH": str(tmp_path / "scratch.sqlite3")},

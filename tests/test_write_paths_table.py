@@ -1,11 +1,11 @@
 """Step 08's table of write paths and hooks says what its tests assert, cell for cell."""
 
 import re
-import subprocess
 import sys
 from collections import Counter
 
 from tutorial.course.steps import get_step
+from tutorial.preload import client
 
 STEP = get_step(8)
 HEADING = "### Which write paths reach which hook"
@@ -39,7 +39,7 @@ def table_cells():
 
 def collected_cells():
     """[(test function, row, outcome)] for each test that pytest collects in the step."""
-    collected = subprocess.run(
+    collected = client.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", TEST_MODULE],
         cwd=STEP.path,
         capture_output=True,

@@ -7,6 +7,7 @@ the same steps give the same commit ids, so the branches can never drift from th
 folders. The standard library and the git program are all this needs.
 """
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -22,12 +23,8 @@ from tutorial.course.steps import all_steps
 
 MARKER_KEY = "tutorial.generated"
 MARKER_VALUE = "make branches"
-AUTHOR = {
-    "GIT_AUTHOR_NAME": "Django signals tutorial",
-    "GIT_AUTHOR_EMAIL": "tutorial@example.com",
-    "GIT_COMMITTER_NAME": "Django signals tutorial",
-    "GIT_COMMITTER_EMAIL": "tutorial@example.com",
-}
+AUTHOR_NAME = "Django signals tutorial"
+AUTHOR_EMAIL = "tutorial@example.com"
 
 
 def register(subparsers):
@@ -47,16 +44,12 @@ def make_branches(args):
     except DestinationRefused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
-    parent = None
-    for step in all_steps():
-        parent = commit_step(repository, step, parent)
-        branch = f"step-{step.number:02d}"
-        git(repository, "update-ref", f"refs/heads/{branch}", parent)
-        print(f"{branch}  {parent[:12]}  {step_title(step)}")
+    steps = all_steps()
+    for step, commit in zip(steps, import_steps(repository, steps), strict=True):
+        print(f"{branch_name(step)}  {commit[:12]}  {step_title(step)}")
     if has_work_tree_checkout(repository):
         git(repository, "reset", "--quiet", "--hard")
-    steps = all_steps()
-    last = f"step-{steps[-1].number:02d}"
+    last = branch_name(steps[-1])
     print(f"\n{len(steps)} branches in {args.destination}: try `git log --oneline {last}`.")
     return 0
 
@@ -97,42 +90,58 @@ def has_work_tree_checkout(repository):
     return head.returncode == 0
 
 
-def commit_step(repository, step, parent):
-    tree = write_tree(repository, step.path)
-    environment = {**AUTHOR, **commit_dates(step.number)}
-    parents = ["-p", parent] if parent else []
-    message = ["-m", step_title(step)]
-    return git(
-        repository, "commit-tree", "--no-gpg-sign", tree, *parents, *message, env=environment
-    )
+def import_steps(repository, steps):
+    """Write each step's commit and branch with one `git fast-import`; return the commit ids.
+
+    Each commit holds the step's files (no databases, no caches) and has the previous
+    step's commit as its parent; a branch that exists is moved, whatever it held.
+    """
+    stream = bytearray()
+    for mark, step in enumerate(steps, start=1):
+        stream += fast_import_commit(step, mark, parent=mark - 1 if mark > 1 else None)
+    marks = repository / ".git" / "tutorial-marks"
+    git(repository, "fast-import", "--quiet", "--force", f"--export-marks={marks}", input=stream)
+    commits = dict(line.split() for line in marks.read_text().splitlines())
+    marks.unlink()
+    return [commits[f":{mark}"] for mark in range(1, len(steps) + 1)]
 
 
-def write_tree(repository, folder):
-    """Store the folder's files (no databases, no caches) as a git tree; return its id."""
-    files = sorted(step_files(folder))
-    index = repository / ".git" / "tutorial-index"
-    environment = {"GIT_INDEX_FILE": str(index)}
-    index.unlink(missing_ok=True)
-    paths = "\n".join(str(folder / name) for name in files) + "\n"
-    blobs = git(repository, "hash-object", "-w", "--stdin-paths", input=paths).split()
-    entries = "".join(
-        f"{file_mode(folder / name)} {blob}\t{name}\n"
-        for name, blob in zip(files, blobs, strict=True)
-    )
-    git(repository, "update-index", "--add", "--index-info", input=entries, env=environment)
-    tree = git(repository, "write-tree", env=environment)
-    index.unlink()
-    return tree
+def fast_import_commit(step, mark, parent):
+    """The fast-import commands for one step's commit; git's stream format is bytes."""
+    branch = f"refs/heads/{branch_name(step)}"
+    when = commit_time(step.number)
+    message = f"{step_title(step)}\n".encode()
+    lines = [
+        f"reset {branch}",  # a new history for the branch, whatever it held
+        f"commit {branch}",
+        f"mark :{mark}",
+        f"author {AUTHOR_NAME} <{AUTHOR_EMAIL}> {when} +0000",
+        f"committer {AUTHOR_NAME} <{AUTHOR_EMAIL}> {when} +0000",
+        f"data {len(message)}",
+    ]
+    commit = "\n".join(lines).encode() + b"\n" + message
+    if parent:
+        commit += f"from :{parent}\n".encode()
+    commit += b"deleteall\n"
+    for name in sorted(step_files(step.path)):
+        content = (step.path / name).read_bytes()
+        mode = file_mode(step.path / name)
+        commit += f"M {mode} inline {name}\ndata {len(content)}\n".encode() + content + b"\n"
+    return bytes(commit) + b"\n"
 
 
 def file_mode(path):
     return "100755" if os.access(path, os.X_OK) else "100644"
 
 
-def commit_dates(number):
-    """Fixed dates, a day apart, so that the same steps always give the same commits."""
-    when = f"2026-01-{number:02d}T12:00:00+00:00"
-    return {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+def commit_time(number):
+    """A fixed time, a day apart per step, so that the same steps give the same commits."""
+    when = datetime.datetime(2026, 1, number, 12, tzinfo=datetime.timezone.utc)
+    return int(when.timestamp())
+
+
+def branch_name(step):
+    return f"step-{step.number:02d}"
 
 
 def step_title(step):
@@ -141,15 +150,10 @@ def step_title(step):
     return first_line.removeprefix("# ").strip()
 
 
-def git(repository, *arguments, input=None, env=None):
+def git(repository, *arguments, input=None):
     completed = subprocess.run(
-        ["git", *arguments],
-        cwd=repository,
-        input=input,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
+        ["git", *arguments], cwd=repository, input=input, capture_output=True
     )
     if completed.returncode:
-        raise RuntimeError(f"git {arguments[0]} failed: {completed.stderr.strip()}")
-    return completed.stdout.strip()
+        raise RuntimeError(f"git {arguments[0]} failed: {completed.stderr.decode().strip()}")
+    return completed.stdout.decode().strip()
