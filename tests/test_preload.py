@@ -197,3 +197,10 @@ def test_without_a_server_every_command_starts_afresh(monkeypatch):
     with client.Popen([sys.executable, "-c", "pass"]) as process:
         assert not process.forked
     assert process.returncode == 0
+
+
+def test_tutorial_fresh_processes_starts_no_server(monkeypatch):
+    monkeypatch.delenv(client.SERVER_VARIABLE, raising=False)
+    monkeypatch.setenv(client.FRESH_VARIABLE, "1")
+    with client.preloaded_interpreter():
+        assert client.SERVER_VARIABLE not in os.environ

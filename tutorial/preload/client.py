@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 
 SERVER_VARIABLE = "TUTORIAL_PRELOADED"
+# Set to 1, every command starts afresh: to compare, or to rule the fork out.
+FRESH_VARIABLE = "TUTORIAL_FRESH_PROCESSES"
 SERVER_SCRIPT = Path(__file__).with_name("server.py")
 # Imported once by the server. Django connects receivers as some of its modules are
 # imported (django.db, django.core.handlers.base, django.test.signals, ...): preloaded,
@@ -78,7 +80,8 @@ def preloaded_interpreter(python=sys.executable, modules=PRELOADED_MODULES):
     """While the block runs, this process and its descendants fork their Python commands
     from one interpreter that has imported ``modules``."""
     serving = json.loads(os.environ.get(SERVER_VARIABLE, "{}"))
-    if not can_fork() or serving.get("preloads") == [python, *modules]:
+    fresh = os.environ.get(FRESH_VARIABLE) == "1" or not can_fork()
+    if fresh or serving.get("preloads") == [python, *modules]:
         yield  # the server this process tree has already does
         return
     folder = tempfile.mkdtemp(prefix="tutorial-preloaded-")
