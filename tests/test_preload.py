@@ -41,7 +41,9 @@ PROBE = textwrap.dedent(
 
 
 @pytest.fixture
-def preloaded():
+def preloaded(monkeypatch):
+    """A server, even in a run that TUTORIAL_FRESH_PROCESSES=1 keeps from forking."""
+    monkeypatch.delenv(client.FRESH_VARIABLE, raising=False)
     with client.preloaded_interpreter():
         yield
 
