@@ -1259,6 +1259,18 @@ PROTECTIONS = [
     ),
     Protection(
         step=8,
+        name="confirm() locks the order's row before it reads it",
+        path="orders/models.py",
+        protected='        locked = orders.select_for_update(of=("self",)).select_related("product")\n',
+        unprotected='        locked = orders.select_related("product")\n',
+        caught_by=(
+            "tests/test_concurrency.py::"
+            "test_a_second_confirm_waits_for_the_first_and_then_finds_the_order_confirmed",
+        ),
+        postgres=True,
+    ),
+    Protection(
+        step=8,
         name="confirm() works on the order's own database",
         path="orders/models.py",
         protected="        using = self._state.db or router.db_for_write(Order, instance=self)\n",

@@ -188,6 +188,34 @@ def test_the_admin_changing_an_order_and_a_customer_confirming_it_do_not_deadloc
     assert Product.objects.get(pk=order.product_id).quantity == 7, "the saved quantity, 3"
 
 
+def test_a_second_confirm_waits_for_the_first_and_then_finds_the_order_confirmed():
+    """confirm() locks the order's row before it reads it: started while the first
+    confirmation holds that lock, a second one waits, then reads confirmed=True and takes
+    no stock. Read without the lock, it would see the committed confirmed=False and take
+    the stock a second time (the eight-posts test above catches that only sometimes)."""
+    order = Order.objects.create(product=make_product(stock=10), quantity=3)
+    confirmed, go_on = threading.Event(), threading.Event()
+
+    def confirm_and_hold():
+        with transaction.atomic():
+            taken = Order.objects.get(pk=order.pk).confirm()
+            confirmed.set()
+            assert go_on.wait(timeout=10)
+        return taken
+
+    first = in_a_thread(confirm_and_hold)
+    assert confirmed.wait(timeout=10)
+    second = in_a_thread(lambda: Order.objects.get(pk=order.pk).confirm())
+    wait_while_it_runs_or_waits_for_a_lock(second)
+    go_on.set()
+    first.join(timeout=20)
+    second.join(timeout=20)
+
+    assert first.outcome == {"result": True}
+    assert second.outcome == {"result": False}, "the second confirmation took the stock too"
+    assert Product.objects.get(pk=order.product_id).quantity == 7
+
+
 def test_a_stale_save_while_a_confirmation_commits_is_refused_not_written_over_it():
     """save() checks the stored flag under the row's lock: it waits for the confirmation
     to commit, then sees it, and refuses to write the stale confirmed=False."""
