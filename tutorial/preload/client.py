@@ -10,8 +10,13 @@ another interpreter, other startup settings, a process group of another session)
 A forked child sees what a fresh process would: its own environment, working directory,
 sys.path, sys.argv, standard streams and signal handlers, in the caller's process
 group, so that Ctrl-C reaches it as before; the caller gets its pid and exit status.
-Commands whose point is a real command line (a learner's `manage.py runserver`, a
-worker under its reloader) use subprocess itself.
+
+Started afresh, on purpose: what a learner runs as a real command line (`make step-N`'s
+runserver and its reloader, uvicorn, the task workers; the steps' own tests start their
+workers with subprocess, since a step never imports tutorial), whatever runs on a
+pseudo-terminal of its own (another session: a fork cannot join it), notebook kernels
+and JupyterLab, and commands with interpreter options (-W, -X, -S) or other startup
+variables.
 """
 
 import contextlib
