@@ -22,7 +22,7 @@ def git(repository, *arguments):
 
 
 def branch_ids(repository):
-    return {branch: git(repository, "rev-parse", branch).strip() for branch in BRANCHES}
+    return dict(zip(BRANCHES, git(repository, "rev-parse", *BRANCHES).split(), strict=True))
 
 
 @pytest.fixture(scope="module")
