@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -28,6 +29,7 @@ PROBE = textwrap.dedent(
         },
         "process group": os.getpgrp(),
         "stdin": sys.stdin.read(),
+        "names": [sys.stdin.name, sys.stdout.name, sys.stderr.name, sys.stdout.mode],
         "buffering": [
             (stream.line_buffering, stream.write_through, type(stream.buffer).__name__)
             for stream in (sys.stdout, sys.stderr)
@@ -52,7 +54,8 @@ def fresh_and_forked(argv, **options):
     """Run argv as a fresh process and forked from the server; both completed processes."""
     options = {"capture_output": True, "text": True, **options}
     fresh = subprocess.run(argv, **options)
-    with client.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as probe:
+    where = {name: options[name] for name in ("cwd", "env") if name in options}
+    with client.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **where) as probe:
         assert probe.forked, "the server did not fork it"
     forked = client.run(argv, **options)
     return fresh, forked
@@ -89,7 +92,7 @@ def test_a_forked_child_sees_and_prints_what_a_fresh_one_does(preloaded, tmp_pat
         [sys.executable, *command, "first argument", "3"],
         cwd=tmp_path,
         env=environment,
-        input="what was typed",
+        input="what was typed\r\non two lines\r",
     )
 
     assert_the_same(fresh, forked)
@@ -192,6 +195,78 @@ def test_the_preloaded_modules_connect_no_receiver(preloaded):
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
     assert completed.stdout == "[]\n", completed.stderr
+
+
+def test_a_module_of_the_project_named_like_a_preloaded_one_is_the_one_imported(
+    preloaded, tmp_path
+):
+    """The server has imported the standard library's secrets: a project's own
+    secrets.py comes first on a fresh process's sys.path, so a fresh process runs it."""
+    (tmp_path / "secrets.py").write_text('KEY = "the project\'s own"\n')
+    code = "from secrets import KEY; print(KEY)"
+    with client.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE,
+                      text=True) as child:  # fmt: skip
+        assert not child.forked
+        assert child.stdout.read() == "the project's own\n"
+
+
+def test_a_timeout_ends_the_wait_even_when_a_grandchild_holds_the_output(preloaded):
+    sleeper = "[sys.executable, '-c', 'import time; time.sleep(5)']"
+    code = f"import subprocess, sys; subprocess.Popen({sleeper})"
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        client.run([sys.executable, "-c", f"{code}; import time; time.sleep(5)"],
+                   capture_output=True, timeout=0.5)  # fmt: skip
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "argv, options",
+    [
+        ([sys.executable, "-c", "pass"], {"cwd": "/no/such/folder"}),
+        ([sys.executable, "no_such_script.py"], {}),
+    ],
+    ids=["a missing folder", "a missing script"],
+)
+def test_a_command_that_cannot_start_fails_as_a_fresh_one_does(preloaded, argv, options):
+    fresh, forked = [outcome(run, argv, **options) for run in (subprocess.run, client.run)]
+    assert forked == fresh
+
+
+def outcome(run, argv, **options):
+    try:
+        completed = run(argv, capture_output=True, text=True, **options)
+    except OSError as error:
+        return type(error), error.errno
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def test_a_signal_its_caller_ignores_stays_ignored(preloaded):
+    caller = textwrap.dedent(
+        """
+        import signal, subprocess, sys
+        from tutorial.preload import client
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
+        ignored = "import signal; print(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN)"
+        probe = [sys.executable, "-c", ignored]
+        with client.Popen(probe, stdout=subprocess.PIPE, text=True) as child:
+            print(child.forked, child.stdout.read().strip())
+        print(subprocess.run(probe, capture_output=True, text=True).stdout.strip())
+        """
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", caller], env=environment,
+                               capture_output=True, text=True)  # fmt: skip
+
+    forked, fresh = completed.stdout.splitlines()
+    assert forked == f"True {fresh}", completed.stderr
+    assert fresh == "True"
+
+
+def test_a_command_told_to_start_afresh_does_and_so_do_its_own(preloaded):
+    environment = {**os.environ, client.FRESH_VARIABLE: "1"}
+    with client.Popen([sys.executable, "-c", "pass"], env=environment) as child:
+        assert not child.forked
 
 
 def test_without_a_server_every_command_starts_afresh(monkeypatch):

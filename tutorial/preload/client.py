@@ -10,6 +10,11 @@ another interpreter, other startup settings, a process group of another session)
 A forked child sees what a fresh process would: its own environment, working directory,
 sys.path, sys.argv, standard streams and signal handlers, in the caller's process
 group, so that Ctrl-C reaches it as before; the caller gets its pid and exit status.
+What still differs, and no test here depends on: the children share the server's hash
+seed (set iteration order), their parent is the server (os.getppid()), and
+sys.orig_argv names the server. A folder on the child's sys.path that holds a module
+named like one the server imported (a project's secrets.py) makes the server refuse:
+that command starts afresh, and imports the project's module as a fresh one would.
 
 Started afresh, on purpose: what a learner runs as a real command line (`make step-N`'s
 runserver and its reloader, uvicorn, the task workers; the steps' own tests start their
@@ -22,7 +27,9 @@ variables.
 import contextlib
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -137,31 +144,46 @@ def environment_variable(name, value):
 
 def fork_request(args, cwd, env, new_session):
     """The request the server needs to fork ``args``, or None if a fresh process must
-    run it."""
+    run it (the server may still refuse: see server.shadowed())."""
     description = os.environ.get(SERVER_VARIABLE)
     if not description or isinstance(args, (str, bytes)) or not args:
         return None
     server = json.loads(description)
-    command = python_command([os.fsdecode(arg) for arg in args], server["python"])
+    arguments = [os.fsdecode(arg) for arg in args]
+    command = python_command(arguments, server["python"])
     environment = {
         os.fsdecode(name): os.fsdecode(value)
         for name, value in (os.environ if env is None else env).items()
     }
+    folder = os.path.abspath(os.fsdecode(cwd)) if cwd is not None else os.getcwd()
     if (
         command is None
+        or environment.get(FRESH_VARIABLE) == "1"
         or startup_settings(environment) != server["startup"]
         or os.getsid(0) != server["session"]
+        # What subprocess reports in the caller, and the interpreter before any code runs:
+        or not os.path.isdir(folder)
+        or any("\0" in argument for argument in arguments)
+        or (
+            command["kind"] == "script"
+            and not os.path.isfile(os.path.join(folder, command["target"]))
+        )
     ):
         return None
     unbuffered = command.pop("unbuffered")
     return {
         "address": server["address"],
         "command": command,
-        "cwd": os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd(),
+        "cwd": folder,
         "env": environment,
         "unbuffered": unbuffered,
         "process_group": os.getpgrp(),
         "new_session": bool(new_session),
+        "ignored_signals": [
+            name
+            for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+            if signal.getsignal(getattr(signal, name)) == signal.SIG_IGN
+        ],
     }
 
 
@@ -192,7 +214,7 @@ class Popen(subprocess.Popen):
     def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env,
                        startupinfo, creationflags, shell, p2cread, p2cwrite, c2pread,
                        c2pwrite, errread, errwrite, restore_signals, gid, gids, uid, umask,
-                       start_new_session, process_group):  # fmt: skip
+                       start_new_session, process_group=None):  # fmt: skip
         # Anything but the defaults would need a process set up otherwise than the server does.
         plain = close_fds and not (executable or preexec_fn or pass_fds or shell or gids)
         plain = plain and gid is None and uid is None and umask < 0 and process_group in (None, -1)
@@ -211,10 +233,11 @@ class Popen(subprocess.Popen):
                 self._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
                 return
             connection.close()
+        since_3_11 = [process_group] if sys.version_info >= (3, 11) else []
         super()._execute_child(
             args, executable, preexec_fn, close_fds, pass_fds, cwd, env, startupinfo,
             creationflags, shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite,
-            restore_signals, gid, gids, uid, umask, start_new_session, process_group,
+            restore_signals, gid, gids, uid, umask, start_new_session, *since_3_11,
         )  # fmt: skip
 
     def _try_wait(self, wait_flags):
@@ -225,7 +248,15 @@ class Popen(subprocess.Popen):
     def _internal_poll(self, _deadstate=None, **_ignored):
         if self._server_connection is None:
             return super()._internal_poll(_deadstate)
-        return super()._internal_poll(_deadstate, _waitpid=self._status_from_server)
+        if self.returncode is None and self._waitpid_lock.acquire(False):
+            try:
+                if self.returncode is None:
+                    pid, status = self._status_from_server(self.pid, os.WNOHANG)
+                    if pid == self.pid:
+                        self._handle_exitstatus(status)
+            finally:
+                self._waitpid_lock.release()
+        return self.returncode
 
     def _status_from_server(self, pid, wait_flags):
         """os.waitpid()'s answer, from the server, which waited for its child."""
@@ -235,11 +266,29 @@ class Popen(subprocess.Popen):
             message = connection.recv(MAX_ANSWER)
         except BlockingIOError:
             return 0, 0
+        if not message:  # the server was killed: its child goes on, its status is lost
+            return self._status_once_gone(pid, wait_flags)
         connection.close()
         self._server_connection = None
-        if not message:  # the server ended before its child: the status is lost
-            return pid, 255 << 8
         return pid, json.loads(message)["status"]
+
+    def _status_once_gone(self, pid, wait_flags):
+        """Wait for the end of a child the server no longer reports: status 255."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            ended = True
+        else:
+            timeout = 0 if wait_flags & os.WNOHANG else None
+            try:
+                ended = bool(select.select([pidfd], [], [], timeout)[0])
+            finally:
+                os.close(pidfd)
+        if not ended:
+            return 0, 0
+        self._server_connection.close()
+        self._server_connection = None
+        return pid, 255 << 8
 
 
 def connect(address):
@@ -271,9 +320,9 @@ def run(*popenargs, input=None, capture_output=False, timeout=None, check=False,
     with Popen(*popenargs, **kwargs) as process:
         try:
             stdout, stderr = process.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired as expired:
+        except subprocess.TimeoutExpired:
             process.kill()
-            expired.output, expired.stderr = process.communicate()
+            process.wait()  # as subprocess.run does: a grandchild may hold the pipes
             raise
         except BaseException:
             process.kill()

@@ -14,6 +14,13 @@ wait status when it ends. It stops when its standard input closes (the process t
 started it has ended), after the children still running.
 """
 
+import sys
+
+# What any interpreter has imported when a script starts: everything after this line
+# is the server's own, and a project module of the same name would shadow it in a
+# fresh process (see shadowed()).
+STARTUP_MODULES = set(sys.modules)
+
 import atexit
 import builtins
 import contextlib
@@ -21,12 +28,12 @@ import gc
 import importlib.machinery
 import io
 import json
+import linecache
 import os
 import runpy
 import selectors
 import signal
 import socket
-import sys
 import threading
 import traceback
 import types
@@ -49,9 +56,11 @@ BASE_SYS_PATH = sys.path[1:]
 
 
 def main(listener_fd, modules):
-    # Ctrl-C reaches the whole process group, this server included: its children
-    # decide how to stop, and it must stay to report how they ended.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, a closed terminal and a SIGTERM sent to the process group reach this
+    # server too: its children decide how to stop, and it must stay to report how they
+    # ended. It ends when the process that started it has (its lifeline).
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
     for module in modules:
         with contextlib.suppress(ImportError):  # a package this environment lacks
             __import__(module)
@@ -123,8 +132,10 @@ def start_child(connection, closing):
         reply(connection, error=f"unreadable request: {error}")
         connection.close()
         return None
-    if len(fds) != STANDARD_FDS:
-        reply(connection, error="a request needs three file descriptors")
+    if len(fds) != STANDARD_FDS or shadowed(request):
+        for fd in fds:
+            os.close(fd)
+        reply(connection, error="a fresh process must run it")
         connection.close()
         return None
     pid = os.fork()
@@ -136,6 +147,27 @@ def start_child(connection, closing):
         os.close(fd)
     reply(connection, pid=pid)
     return pid
+
+
+def shadowed(request):
+    """Whether a folder the child puts first on sys.path holds a module named like one
+    this server imported: a fresh process would import that one instead of ours."""
+    env, command = request["env"], request["command"]
+    if command["kind"] == "script":
+        target = os.path.join(request["cwd"], command["target"])
+        first = os.path.dirname(os.path.realpath(target))
+    else:
+        first = request["cwd"]
+    pythonpath = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    ours = {name.partition(".")[0] for name in set(sys.modules) - STARTUP_MODULES}
+    for folder in [first, *(os.path.join(request["cwd"], entry) for entry in pythonpath)]:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        if any(entry.partition(".")[0] in ours for entry in entries):
+            return True
+    return False
 
 
 def run_child(request, fds):
@@ -150,6 +182,8 @@ def run_child(request, fds):
         os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
         for signal_number, handler in FRESH_HANDLERS.items():
             signal.signal(signal_number, handler)
+        for name in request["ignored_signals"]:  # ignored by the caller: so by a fresh child
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -179,18 +213,22 @@ def configure_interpreter(env, unbuffered):
 def text_stream(fd, mode, encoding, errors, unbuffered=False, line_buffering=False):
     """The text stream Python's startup makes of a standard file descriptor."""
     raw = io.FileIO(fd, mode + "b", closefd=False)
+    raw.name = ("<stdin>", "<stdout>", "<stderr>")[fd]
     if mode == "r":
         buffered = io.BufferedReader(raw)
     else:
         buffered = raw if unbuffered else io.BufferedWriter(raw)
         line_buffering = line_buffering or raw.isatty()
-    return io.TextIOWrapper(
+    stream = io.TextIOWrapper(
         buffered,
         encoding=encoding,
         errors=errors,
+        newline="\n",
         line_buffering=line_buffering,
         write_through=unbuffered,
     )
+    stream.mode = mode
+    return stream
 
 
 def run_command(command):
@@ -210,6 +248,8 @@ def run_command(command):
         sys.path[:] = ["", *pythonpath, *BASE_SYS_PATH]
         sys.argv = ["-c", *arguments]
         main_module.__loader__ = importlib.machinery.BuiltinImporter
+        if sys.version_info >= (3, 13):  # since 3.13 its tracebacks quote the code
+            linecache.cache["<string>"] = (len(target), None, target.splitlines(True), "<string>")
         exec(compile(target, "<string>", "exec"), main_module.__dict__)
     else:
         path = os.path.abspath(target)  # as the interpreter names the script's code

@@ -16,8 +16,11 @@ from tutorial.running.environment import Environment
 from tutorial.running.suites import Suite, run_test_suites, step_suite
 
 DJANGO_61 = Environment(REPO_ROOT / ".venv-django61", REPO_ROOT / "requirements" / "django61.txt")
-# The repository tests that exercise Django itself: notebooks, inspector, tracer, tours.
+# The repository tests that exercise Django itself: notebooks, inspector, tracer, tours;
+# and the preloaded interpreter, whose modules must connect no receiver on either Django
+# and whose children must match a fresh process on the newer Python too.
 DJANGO_DEPENDENT_TESTS = [
+    "tests/test_preload.py",
     "tests/test_inspector.py",
     "tests/test_tracer.py",
     "tests/test_tours.py",
