@@ -173,6 +173,33 @@ def test_sigterm_stops_a_long_running_command_and_all_it_started(tmp_path, comma
     assert [pid for pid in started if is_running(pid)] == [], terminal.seen
 
 
+def test_sigterm_stops_make_test_and_every_suite_it_started():
+    """The runner, its preloaded interpreter, and the suites forked from it: at once,
+    not once step 06's suite (half a minute, with its workers) has run to its end."""
+    terminal = Terminal([sys.executable, "-m", "tutorial", "test", "6"], {"COLUMNS": ""})
+    deadline = time.monotonic() + 60
+    while not any("pytest" in command_line(pid) for pid in all_descendants(terminal.pid)):
+        assert time.monotonic() < deadline, f"no suite started:\n{terminal.seen}"
+        time.sleep(0.05)
+    started = all_descendants(terminal.pid)
+    sent = time.monotonic()
+    returncode = terminal.terminate()
+
+    assert time.monotonic() - sent < 10, "the suite ran on to its end"
+    assert returncode == 130
+    assert "Interrupted: the suites still waiting were not run." in terminal.seen
+    assert "Traceback" not in terminal.seen
+    time.sleep(0.5)
+    assert [pid for pid in started if is_running(pid)] == [], terminal.seen
+
+
+def command_line(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:  # it ended meanwhile
+        return ""
+
+
 def status_of(url):
     with urllib.request.urlopen(url) as response:
         return response.status

@@ -93,7 +93,8 @@ def preloaded_interpreter(python=sys.executable, modules=PRELOADED_MODULES):
     from one interpreter that has imported ``modules``."""
     serving = json.loads(os.environ.get(SERVER_VARIABLE, "{}"))
     fresh = os.environ.get(FRESH_VARIABLE) == "1" or not can_fork()
-    if fresh or serving.get("preloads") == [python, *modules]:
+    same = serving.get("preloads") == [python, *modules]
+    if fresh or (same and serving["session"] == os.getsid(0)):
         yield  # the server this process tree has already does
         return
     folder = tempfile.mkdtemp(prefix="tutorial-preloaded-")
