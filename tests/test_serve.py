@@ -193,13 +193,6 @@ def test_sigterm_stops_make_test_and_every_suite_it_started():
     assert [pid for pid in started if is_running(pid)] == [], terminal.seen
 
 
-def command_line(pid):
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:  # it ended meanwhile
-        return ""
-
-
 def status_of(url):
     with urllib.request.urlopen(url) as response:
         return response.status
