@@ -1,8 +1,9 @@
 """Python commands forked from a preloaded interpreter, behind subprocess's interface.
 
-Python's start, Django's import and pytest's cost about a second of CPU per process,
-and `make test` starts hundreds. preloaded_interpreter() starts one interpreter
-(server.py) that has imported them and forks a child per command; Popen and run() ask
+Each Python process pays for the interpreter's start and its imports, and `make test`
+starts hundreds. preloaded_interpreter() starts one interpreter (server.py) that has
+imported pytest, much of the standard library and the Django modules that connect no
+receiver (see PRELOADED_MODULES), and forks a child per command; Popen and run() ask
 it for their Python commands when one serves this process tree, and start a fresh
 process otherwise (or when the command asks for anything a fork cannot give exactly:
 another interpreter, other startup settings, a process group of another session).
@@ -267,29 +268,29 @@ class Popen(subprocess.Popen):
             message = connection.recv(MAX_ANSWER)
         except BlockingIOError:
             return 0, 0
-        if not message:  # the server was killed: its child goes on, its status is lost
-            return self._status_once_gone(pid, wait_flags)
+        if message:
+            status = json.loads(message)["status"]
+        elif ended(pid, wait_flags):  # the server was killed: the child's status is lost
+            status = 255 << 8
+        else:
+            return 0, 0
         connection.close()
         self._server_connection = None
-        return pid, json.loads(message)["status"]
+        return pid, status
 
-    def _status_once_gone(self, pid, wait_flags):
-        """Wait for the end of a child the server no longer reports: status 255."""
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            ended = True
-        else:
-            timeout = 0 if wait_flags & os.WNOHANG else None
-            try:
-                ended = bool(select.select([pidfd], [], [], timeout)[0])
-            finally:
-                os.close(pidfd)
-        if not ended:
-            return 0, 0
-        self._server_connection.close()
-        self._server_connection = None
-        return pid, 255 << 8
+
+def ended(pid, wait_flags):
+    """Whether a process that is not this one's child has ended (waiting for it unless
+    WNOHANG)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    timeout = 0 if wait_flags & os.WNOHANG else None
+    try:
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)
 
 
 def connect(address):

@@ -1,4 +1,4 @@
-"""The preloaded interpreter: import Django and pytest once, then fork a child per command.
+"""The preloaded interpreter: import pytest and the rest once, then fork a child per command.
 
 Run as a script (``python server.py FD MODULE ...``), never imported, so that no module
 of ``tutorial`` is loaded in it: a child may run another copy of the repository's
@@ -70,7 +70,8 @@ def main(listener_fd, modules):
         # A child would find them before its project's: refuse, and each command the
         # clients send runs in a fresh process instead.
         sys.exit(f"the preloaded modules connected receivers: {', '.join(connected)}")
-    serve(listener)
+    preloaded = {name.partition(".")[0] for name in set(sys.modules) - STARTUP_MODULES}
+    serve(listener, preloaded)
 
 
 def receivers_connected():
@@ -86,7 +87,7 @@ def receivers_connected():
     ]
 
 
-def serve(listener):
+def serve(listener, preloaded):
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ, "request")
     selector.register(sys.stdin, selectors.EVENT_READ, "lifeline")
@@ -96,7 +97,7 @@ def serve(listener):
         for key, _events in selector.select():
             if key.data == "request":
                 connection, _ = listener.accept()
-                started = start_child(connection, closing=[listener, selector])
+                started = start_child(connection, preloaded, closing=[listener, selector])
                 if started:
                     pidfd = os.pidfd_open(started)
                     selector.register(pidfd, selectors.EVENT_READ, "child")
@@ -123,7 +124,7 @@ def reply(connection, **message):
         pass
 
 
-def start_child(connection, closing):
+def start_child(connection, preloaded, closing):
     """Fork the child the request on ``connection`` asks for; its pid, or None."""
     try:
         message, fds, _flags, _address = socket.recv_fds(connection, MAX_REQUEST, STANDARD_FDS)
@@ -132,7 +133,7 @@ def start_child(connection, closing):
         reply(connection, error=f"unreadable request: {error}")
         connection.close()
         return None
-    if len(fds) != STANDARD_FDS or shadowed(request):
+    if len(fds) != STANDARD_FDS or shadowed(request, preloaded):
         for fd in fds:
             os.close(fd)
         reply(connection, error="a fresh process must run it")
@@ -149,25 +150,29 @@ def start_child(connection, closing):
     return pid
 
 
-def shadowed(request):
+def shadowed(request, preloaded):
     """Whether a folder the child puts first on sys.path holds a module named like one
-    this server imported: a fresh process would import that one instead of ours."""
-    env, command = request["env"], request["command"]
+    this server imported (``preloaded``, top-level names): a fresh process would import
+    that one instead of ours."""
+    command = request["command"]
     if command["kind"] == "script":
         target = os.path.join(request["cwd"], command["target"])
         first = os.path.dirname(os.path.realpath(target))
     else:
         first = request["cwd"]
-    pythonpath = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
-    ours = {name.partition(".")[0] for name in set(sys.modules) - STARTUP_MODULES}
+    pythonpath = pythonpath_entries(request["env"])
     for folder in [first, *(os.path.join(request["cwd"], entry) for entry in pythonpath)]:
         try:
             entries = os.listdir(folder)
         except OSError:
             continue
-        if any(entry.partition(".")[0] in ours for entry in entries):
+        if any(entry.partition(".")[0] in preloaded for entry in entries):
             return True
     return False
+
+
+def pythonpath_entries(env):
+    return [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
 
 
 def run_child(request, fds):
@@ -236,7 +241,7 @@ def run_command(command):
     interpreter sets them (the first entry: the working directory, '' or the script's
     folder)."""
     kind, target, arguments = command["kind"], command["target"], command["arguments"]
-    pythonpath = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    pythonpath = pythonpath_entries(os.environ)
     main_module = sys.modules["__main__"] = types.ModuleType("__main__")
     main_module.__dict__.update(__annotations__={}, __builtins__=builtins)
     if kind == "module":
