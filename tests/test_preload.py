@@ -129,6 +129,22 @@ def test_a_signal_sent_to_a_forked_child_reaches_it(preloaded):
         assert child.stderr.read().endswith("KeyboardInterrupt\n")
 
 
+def test_a_signal_sent_as_soon_as_the_pid_is_known_is_not_lost(preloaded):
+    """The child is forked from a server that ignores Ctrl-C: a SIGINT arriving before the
+    child has set up its handlers must wait for them, not be ignored (make test's Ctrl-C
+    reaches a suite that had just started this way)."""
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    for _attempt in range(20):
+        with client.Popen(sleeper, stderr=subprocess.DEVNULL) as child:
+            assert child.forked
+            child.send_signal(signal.SIGINT)
+            try:
+                assert child.wait(timeout=10) == -signal.SIGINT
+            except subprocess.TimeoutExpired:
+                child.kill()
+                pytest.fail("the child ignored a SIGINT sent just after it was forked")
+
+
 def test_a_forked_child_joins_its_callers_process_group(preloaded):
     """Ctrl-C reaches the foreground process group: the caller's, whichever it is."""
     caller = textwrap.dedent(

@@ -50,6 +50,9 @@ FRESH_HANDLERS = {
     signal.SIGCHLD: signal.SIG_DFL,
     signal.SIGQUIT: signal.SIG_DFL,
 }
+# Held back from the moment of the fork until the child has set its handlers: sent
+# meanwhile (the caller has the child's pid at once), they would find the server's.
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT}
 # sys.path as a fresh interpreter of this environment starts it, without its first
 # entry (the script's folder, or the working directory) and without PYTHONPATH's.
 BASE_SYS_PATH = sys.path[1:]
@@ -139,11 +142,14 @@ def start_child(connection, preloaded, closing):
         reply(connection, error="a fresh process must run it")
         connection.close()
         return None
+    # Blocked, a signal stays pending even where it is ignored (Linux), until unblocked.
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     pid = os.fork()
     if pid == 0:
         for resource in [*closing, connection]:
             resource.close()
         run_child(request, fds)  # never returns
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     for fd in fds:
         os.close(fd)
     reply(connection, pid=pid)
@@ -197,7 +203,7 @@ def run_child(request, fds):
     except BaseException:  # noqa: BLE001 - whatever failed, the client gets exit status 127
         traceback.print_exc()
         os._exit(127)
-    exit_as_python_does(lambda: run_command(command))
+    exit_as_python_does(lambda: run_command(command, unblocking=HELD_SIGNALS))
 
 
 def configure_interpreter(env, unbuffered):
@@ -236,10 +242,11 @@ def text_stream(fd, mode, encoding, errors, unbuffered=False, line_buffering=Fal
     return stream
 
 
-def run_command(command):
+def run_command(command, unblocking):
     """Run ``-m module``, ``-c code`` or a script, with sys.argv and sys.path set as the
     interpreter sets them (the first entry: the working directory, '' or the script's
-    folder)."""
+    folder), once the signals held since the fork (``unblocking``) are delivered."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, unblocking)
     kind, target, arguments = command["kind"], command["target"], command["arguments"]
     pythonpath = pythonpath_entries(os.environ)
     main_module = sys.modules["__main__"] = types.ModuleType("__main__")
