@@ -84,7 +84,7 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
 
     process = serve_until_ready(scratch_steps, port)
     first_output = stop(process)
-    assert "Installed 8 object(s)" in first_output
+    assert "A new steps/02_models/db.sqlite3: migrated with the demo data" in first_output
     assert f"http://127.0.0.1:{port}/" in first_output
     assert "Espresso beans" in product_names(database)
 
@@ -95,7 +95,7 @@ def test_serve_keeps_a_learners_data_until_reset(scratch_steps):
         )
     process = serve_until_ready(scratch_steps, port)
     second_output = stop(process)
-    assert "Installed" not in second_output
+    assert "A new" not in second_output
     assert "Learner teapot" in product_names(database)
 
     reset = subprocess.run(

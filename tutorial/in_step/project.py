@@ -102,10 +102,16 @@ def keep_as_template(template):
 
 
 def code_version(step):
-    """A digest of the step's Python code and of Django's version: what a migrate makes."""
-    import django
-
-    digest = hashlib.sha256(django.__version__.encode())
+    """A digest of the step's Python code and of the installed packages' versions (Django,
+    django-tasks-db and their migrations): what a migrate makes."""
+    installed = sorted(  # a package's metadata folder: name-version.dist-info
+        entry.name
+        for folder in map(Path, sys.path)
+        if folder.is_dir()
+        for entry in folder.iterdir()
+        if entry.name.endswith(".dist-info")
+    )
+    digest = hashlib.sha256("\n".join(installed).encode())
     for module in sorted(step.path.rglob("*.py")):
         relative = module.relative_to(step.path)
         if relative.parts[0] != "tests":

@@ -9,6 +9,7 @@ import sys
 from tutorial.course.steps import CACHE_DIR, REPO_ROOT, all_steps, get_step, step_numbers
 from tutorial.preload import client
 from tutorial.running import environment
+from tutorial.running.demo_database import prepare_database
 from tutorial.running.run_together import run_together
 from tutorial.running.suites import (
     checked_step_suite,
@@ -163,10 +164,7 @@ def serve(args):
         return 2
     # Links in step 5's emails point at the port actually served.
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{args.port}")
-    brand_new = not step.database.exists()
-    manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
-    if brand_new and step.fixture.exists():
-        manage(step, "loaddata", str(step.fixture), check=True)
+    prepare_database(step, manage)
     server_name = "uvicorn, through my_shop/asgi.py" if args.asgi else "runserver"
     if args.trace:
         server_name += ", printing each request's signals"

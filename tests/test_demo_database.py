@@ -1,0 +1,73 @@
+"""`serve`'s new databases: migrated and loaded once per version of the step, then copied."""
+
+import sqlite3
+
+import pytest
+from conftest import copy_of_step
+
+from tutorial.course.steps import Step
+from tutorial.running import demo_database
+from tutorial.running.everyday_commands import manage
+
+
+@pytest.fixture
+def step_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_database, "MIGRATED_DATABASES", tmp_path / "kept")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return Step(2, copy_of_step(2, tmp_path))
+
+
+class RecordingManage:
+    """manage(), run for real, with the commands it ran."""
+
+    def __init__(self):
+        self.commands = []
+
+    def __call__(self, step, *arguments, **options):
+        self.commands.append(arguments[0])
+        return manage(step, *arguments, **options)
+
+
+def product_names(database):
+    with sqlite3.connect(database) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM products_product")}
+
+
+def test_the_second_new_database_is_a_copy_of_the_first(step_copy, capsys):
+    first = RecordingManage()
+    demo_database.prepare_database(step_copy, first)
+    demo = product_names(step_copy.database)
+    step_copy.database.unlink()  # make reset-2
+    second = RecordingManage()
+    demo_database.prepare_database(step_copy, second)
+
+    assert first.commands == ["migrate", "loaddata"]
+    assert second.commands == []
+    assert product_names(step_copy.database) == demo and "Espresso beans" in demo
+    printed = capsys.readouterr().out
+    assert printed.count(f"A new {step_copy}/db.sqlite3: migrated with the demo data") == 2
+
+
+def test_a_database_already_there_is_migrated_and_keeps_its_rows(step_copy, capsys):
+    demo_database.prepare_database(step_copy, manage)
+    with sqlite3.connect(step_copy.database) as connection:
+        connection.execute("DELETE FROM products_product")
+    capsys.readouterr()
+    again = RecordingManage()
+    demo_database.prepare_database(step_copy, again)
+
+    assert again.commands == ["migrate"]
+    assert product_names(step_copy.database) == set()
+    assert "A new" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("changed", ["fixtures/demo.json", "products/models.py"])
+def test_a_changed_step_is_migrated_and_loaded_again(step_copy, changed):
+    demo_database.prepare_database(step_copy, manage)
+    step_copy.database.unlink()
+    path = step_copy.path / changed
+    path.write_text(path.read_text().replace("Espresso", "Mocha") + "\n")
+    again = RecordingManage()
+    demo_database.prepare_database(step_copy, again)
+
+    assert again.commands == ["migrate", "loaddata"]
