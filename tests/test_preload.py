@@ -163,6 +163,34 @@ def test_a_forked_child_joins_its_callers_process_group(preloaded):
     assert completed.stdout == "True True\n", completed.stderr
 
 
+def test_a_forked_child_is_in_its_group_or_session_when_the_caller_gets_its_pid(preloaded):
+    """A Ctrl-C to the caller's group, or a signal to the new session's group, sent as soon
+    as Popen returns reaches the child: it joined them before the server answered."""
+    caller = textwrap.dedent(
+        """
+        import os, signal, subprocess, sys
+        from tutorial.preload import client
+        signal.signal(signal.SIGINT, lambda *_: None)  # the caller outlives its Ctrl-C
+        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        outcomes = []
+        for new_session in [False, True] * 10:
+            with client.Popen(sleeper, start_new_session=new_session) as child:
+                os.killpg(child.pid if new_session else 0, signal.SIGINT)
+                try:
+                    outcomes.append((child.forked, child.wait(timeout=10)))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    outcomes.append((child.forked, "missed"))
+        print(sorted(set(outcomes)))
+        """
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", caller], env=environment, process_group=0,
+                               capture_output=True, text=True, timeout=240)  # fmt: skip
+
+    assert completed.stdout == f"[(True, {-signal.SIGINT})]\n", completed.stderr
+
+
 def test_a_forked_child_can_start_a_session_of_its_own(preloaded):
     code = "import os; print(os.getsid(0) == os.getpid())"
     completed = client.run([sys.executable, "-c", code], capture_output=True, text=True,

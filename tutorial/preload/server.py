@@ -144,12 +144,19 @@ def start_child(connection, preloaded, closing):
         return None
     # Blocked, a signal stays pending even where it is ignored (Linux), until unblocked.
     signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    joined, has_joined = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(joined)
         for resource in [*closing, connection]:
             resource.close()
-        run_child(request, fds)  # never returns
+        run_child(request, fds, has_joined)  # never returns
     signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+    os.close(has_joined)
+    # The caller may signal the child's group as soon as it has the pid: answer once the
+    # child is in it (or has ended, and the pipe closed with it).
+    os.read(joined, 1)
+    os.close(joined)
     for fd in fds:
         os.close(fd)
     reply(connection, pid=pid)
@@ -181,13 +188,17 @@ def pythonpath_entries(env):
     return [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
 
 
-def run_child(request, fds):
-    """In the child: become the process a fresh interpreter would be, and run the command."""
+def run_child(request, fds, has_joined):
+    """In the child: become the process a fresh interpreter would be, and run the command.
+
+    ``has_joined`` is written to, then closed, once the child is in its process group."""
     try:
         if request["new_session"]:
             os.setsid()
         else:
             os.setpgid(0, request["process_group"])
+        os.write(has_joined, b".")
+        os.close(has_joined)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
