@@ -285,14 +285,20 @@ def outcome(run, argv, **options):
     return completed.returncode, completed.stdout, completed.stderr
 
 
-def test_a_signal_its_caller_ignores_stays_ignored(preloaded):
+def test_the_signals_its_caller_ignores_or_blocks_stay_so(preloaded):
+    """A fresh process inherits both across exec: nohup's SIGHUP, a blocked SIGUSR1."""
     caller = textwrap.dedent(
         """
         import signal, subprocess, sys
         from tutorial.preload import client
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
-        ignored = "import signal; print(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN)"
-        probe = [sys.executable, "-c", ignored]
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        state = (
+            "status = dict(line.partition(':')[::2] for line in open('/proc/self/status'));"
+            "print(status['SigBlk'].strip(), status['SigIgn'].strip())"
+        )
+        probe = [sys.executable, "-c", state]
         with client.Popen(probe, stdout=subprocess.PIPE, text=True) as child:
             print(child.forked, child.stdout.read().strip())
         print(subprocess.run(probe, capture_output=True, text=True).stdout.strip())
@@ -304,7 +310,9 @@ def test_a_signal_its_caller_ignores_stays_ignored(preloaded):
 
     forked, fresh = completed.stdout.splitlines()
     assert forked == f"True {fresh}", completed.stderr
-    assert fresh == "True"
+    blocked, ignored = (int(mask, 16) for mask in fresh.split())
+    assert blocked == 1 << (signal.SIGUSR1 - 1)
+    assert ignored & (1 << (signal.SIGHUP - 1)) and ignored & (1 << (signal.SIGUSR2 - 1))
 
 
 def test_a_command_told_to_start_afresh_does_and_so_do_its_own(preloaded):

@@ -181,11 +181,14 @@ def fork_request(args, cwd, env, new_session):
         "unbuffered": unbuffered,
         "process_group": os.getpgrp(),
         "new_session": bool(new_session),
+        # A fresh process inherits both through exec (subprocess resets SIGPIPE and
+        # SIGXFSZ, which the interpreter then ignores on its own).
         "ignored_signals": [
-            name
-            for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
-            if signal.getsignal(getattr(signal, name)) == signal.SIG_IGN
+            int(number)
+            for number in signal.valid_signals() - {signal.SIGPIPE, signal.SIGXFSZ}
+            if signal.getsignal(number) == signal.SIG_IGN
         ],
+        "blocked_signals": [int(number) for number in signal.pthread_sigmask(signal.SIG_BLOCK, [])],
     }
 
 

@@ -204,8 +204,8 @@ def run_child(request, fds, has_joined):
         os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
         for signal_number, handler in FRESH_HANDLERS.items():
             signal.signal(signal_number, handler)
-        for name in request["ignored_signals"]:  # ignored by the caller: so by a fresh child
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        for number in request["ignored_signals"]:  # ignored by the caller: so by a fresh child
+            signal.signal(number, signal.SIG_IGN)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -214,7 +214,7 @@ def run_child(request, fds, has_joined):
     except BaseException:  # noqa: BLE001 - whatever failed, the client gets exit status 127
         traceback.print_exc()
         os._exit(127)
-    exit_as_python_does(lambda: run_command(command, unblocking=HELD_SIGNALS))
+    exit_as_python_does(lambda: run_command(command, request["blocked_signals"]))
 
 
 def configure_interpreter(env, unbuffered):
@@ -253,11 +253,12 @@ def text_stream(fd, mode, encoding, errors, unbuffered=False, line_buffering=Fal
     return stream
 
 
-def run_command(command, unblocking):
+def run_command(command, blocked_signals):
     """Run ``-m module``, ``-c code`` or a script, with sys.argv and sys.path set as the
     interpreter sets them (the first entry: the working directory, '' or the script's
-    folder), once the signals held since the fork (``unblocking``) are delivered."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, unblocking)
+    folder), once the caller's signal mask is the child's: the signals held since the
+    fork, unless the caller blocks them too, are delivered."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, blocked_signals)
     kind, target, arguments = command["kind"], command["target"], command["arguments"]
     pythonpath = pythonpath_entries(os.environ)
     main_module = sys.modules["__main__"] = types.ModuleType("__main__")
