@@ -143,7 +143,7 @@ SLEEPING_SUITES = """
 import sys
 from tutorial.running.suites import Suite, run_test_suites
 
-sleep = ("-c", "import time; time.sleep(60)")
+sleep = ("-c", "import time\\nwhile True: time.sleep(0.1)")  # no 60 s sleep to miss Ctrl-C
 suites = [Suite(f"sleeper {n}", ".", [], runner=sleep) for n in range(6)]
 print("started", flush=True)
 sys.exit(run_test_suites(suites, workers=2))

@@ -14,6 +14,10 @@ import pytest
 from tutorial.course.steps import REPO_ROOT
 from tutorial.preload import client
 
+# Python runs a signal's handler between bytecodes: one arriving just before time.sleep(60)
+# enters its system call waits the whole minute. The sleepers nap in short turns instead.
+SLEEP = "import time\nwhile True: time.sleep(0.1)"
+
 PROBE = textwrap.dedent(
     """
     import json, os, signal, sys
@@ -119,7 +123,7 @@ def test_a_forked_child_ends_as_a_fresh_one_does(preloaded, code):
 
 
 def test_a_signal_sent_to_a_forked_child_reaches_it(preloaded):
-    sleeper = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    sleeper = [sys.executable, "-c", f"print('up', flush=True)\n{SLEEP}"]
     with client.Popen(sleeper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
         assert child.forked
         assert child.stdout.readline() == "up\n"
@@ -133,7 +137,7 @@ def test_a_signal_sent_as_soon_as_the_pid_is_known_is_not_lost(preloaded):
     """The child is forked from a server that ignores Ctrl-C: a SIGINT arriving before the
     child has set up its handlers must wait for them, not be ignored (make test's Ctrl-C
     reaches a suite that had just started this way)."""
-    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    sleeper = [sys.executable, "-c", SLEEP]
     for _attempt in range(20):
         with client.Popen(sleeper, stderr=subprocess.DEVNULL) as child:
             assert child.forked
@@ -167,11 +171,11 @@ def test_a_forked_child_is_in_its_group_or_session_when_the_caller_gets_its_pid(
     """A Ctrl-C to the caller's group, or a signal to the new session's group, sent as soon
     as Popen returns reaches the child: it joined them before the server answered."""
     caller = textwrap.dedent(
-        """
+        f"""
         import os, signal, subprocess, sys
         from tutorial.preload import client
         signal.signal(signal.SIGINT, lambda *_: None)  # the caller outlives its Ctrl-C
-        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        sleeper = [sys.executable, "-c", {SLEEP!r}]
         outcomes = []
         for new_session in [False, True] * 10:
             with client.Popen(sleeper, start_new_session=new_session) as child:

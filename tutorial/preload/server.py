@@ -143,7 +143,7 @@ def start_child(connection, preloaded, closing):
         connection.close()
         return None
     # Blocked, a signal stays pending even where it is ignored (Linux), until unblocked.
-    signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    server_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     joined, has_joined = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -151,7 +151,7 @@ def start_child(connection, preloaded, closing):
         for resource in [*closing, connection]:
             resource.close()
         run_child(request, fds, has_joined)  # never returns
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_SETMASK, server_mask)
     os.close(has_joined)
     # The caller may signal the child's group as soon as it has the pid: answer once the
     # child is in it (or has ended, and the pipe closed with it).
