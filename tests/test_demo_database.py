@@ -42,10 +42,39 @@ def test_the_second_new_database_is_a_copy_of_the_first(step_copy, capsys):
     demo_database.prepare_database(step_copy, second)
 
     assert first.commands == ["migrate", "loaddata"]
-    assert second.commands == []
+    assert second.commands == ["migrate"]
     assert product_names(step_copy.database) == demo and "Espresso beans" in demo
     printed = capsys.readouterr().out
     assert printed.count(f"A new {step_copy}/db.sqlite3: migrated with the demo data") == 2
+
+
+def test_a_copy_is_migrated_for_the_apps_its_environment_adds(tmp_path, monkeypatch):
+    """Step 6's settings add django_rq when REDIS_URL is set: not part of the copy's key."""
+    monkeypatch.setattr(demo_database, "MIGRATED_DATABASES", tmp_path / "kept")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    step = Step(6, copy_of_step(6, tmp_path))
+    demo_database.prepare_database(step, manage)
+    step.database.unlink()
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # migrate does not connect
+    demo_database.prepare_database(step, manage)
+
+    with sqlite3.connect(step.database) as connection:
+        applied = connection.execute("SELECT name FROM django_migrations WHERE app = 'django_rq'")
+        assert applied.fetchall()
+    assert "Espresso beans" in product_names(step.database)
+
+
+def test_another_database_gets_the_demo_data_and_no_file(step_copy, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgres://learner@127.0.0.1:5432/my_shop")
+    commands = []
+    demo_database.prepare_database(
+        step_copy, lambda step, *arguments, **_: commands.append(arguments[0])
+    )
+
+    assert commands == ["migrate", "loaddata"]
+    assert not step_copy.database.exists()
+    assert "A new" not in capsys.readouterr().out
 
 
 def test_a_database_already_there_is_migrated_and_keeps_its_rows(step_copy, capsys):

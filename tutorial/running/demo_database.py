@@ -3,8 +3,9 @@
 A migrate from nothing and a loaddata cost a second or more at every first `make step-N`
 after `make reset-N`, and in each test that serves a fresh copy of a step. So the first
 new database made for a version of a step is kept in the cache, and the next new one is
-a copy of it. The version covers what makes the database: the step's code, its demo
-fixture, Django and every installed package (tutorial.in_step.project.code_version).
+a copy of it, migrated only for what the environment adds. The version covers what makes
+the database: the step's code, its demo fixture, Django and every installed package
+(tutorial.in_step.project.code_version).
 """
 
 import hashlib
@@ -18,7 +19,7 @@ def prepare_database(step, manage):
     """Bring ``step``'s database up to date with ``manage(step, *arguments)``: a new one
     starts from the kept copy, or is migrated, loaded and kept."""
     if os.environ.get("DATABASE_URL"):  # the settings use another database: no file to copy
-        migrate_and_load(step, manage, brand_new=False)
+        migrate_and_load(step, manage, brand_new=not step.database.exists())
         return
     if step.database.exists():
         migrate_and_load(step, manage, brand_new=False)
@@ -26,6 +27,8 @@ def prepare_database(step, manage):
     kept = demo_copy_of(step)
     if kept.exists():
         shutil.copyfile(kept, step.database)
+        # The environment may add apps the copy has not met (REDIS_URL adds django_rq).
+        migrate_and_load(step, manage, brand_new=False)
     else:
         migrate_and_load(step, manage, brand_new=True)
         keep(step.database, kept)
