@@ -313,8 +313,14 @@ def test_the_signals_its_caller_ignores_or_blocks_stay_so(preloaded):
                                capture_output=True, text=True)  # fmt: skip
 
     forked, fresh = completed.stdout.splitlines()
-    assert forked == f"True {fresh}", completed.stderr
-    blocked, ignored = (int(mask, 16) for mask in fresh.split())
+    assert forked.startswith("True "), completed.stderr
+    # glibc keeps signals 32 and 33 for itself: a caller may have inherited them ignored,
+    # but Python can neither read nor set them, and exec alone passes them on.
+    settable = sum(1 << (number - 1) for number in signal.valid_signals())
+    forked_masks, fresh_masks = ([int(mask, 16) & settable for mask in line.split()[-2:]]
+                                 for line in (forked, fresh))  # fmt: skip
+    assert forked_masks == fresh_masks
+    blocked, ignored = fresh_masks
     assert blocked == 1 << (signal.SIGUSR1 - 1)
     assert ignored & (1 << (signal.SIGHUP - 1)) and ignored & (1 << (signal.SIGUSR2 - 1))
 

@@ -182,7 +182,8 @@ def fork_request(args, cwd, env, new_session):
         "process_group": os.getpgrp(),
         "new_session": bool(new_session),
         # A fresh process inherits both through exec (subprocess resets SIGPIPE and
-        # SIGXFSZ, which the interpreter then ignores on its own).
+        # SIGXFSZ, which the interpreter then ignores on its own). glibc's own signals,
+        # 32 and 33, are not valid_signals(): Python cannot see or set them.
         "ignored_signals": [
             int(number)
             for number in signal.valid_signals() - {signal.SIGPIPE, signal.SIGXFSZ}
