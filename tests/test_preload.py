@@ -195,6 +195,59 @@ def test_a_forked_child_is_in_its_group_or_session_when_the_caller_gets_its_pid(
     assert completed.stdout == f"[(True, {-signal.SIGINT})]\n", completed.stderr
 
 
+def run_caller(code):
+    """Run ``code`` in a Python process of its own that imports tutorial; its output."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
+                               capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def test_a_signal_its_caller_ignores_or_blocks_sent_at_once_spares_the_child(preloaded):
+    """Sent before the child has its caller's handling, it must wait for it, not kill."""
+    output = run_caller(
+        """
+        import os, signal, subprocess, sys
+        from tutorial.preload import client
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+        nap = [sys.executable, "-c", "import time; time.sleep(0.1)"]
+        outcomes = set()
+        for number in [signal.SIGUSR1, signal.SIGUSR2] * 10:
+            with client.Popen(nap) as child:
+                os.kill(child.pid, number)
+                outcomes.add((child.forked, child.wait(timeout=10)))
+        print(sorted(outcomes))
+        """
+    )
+
+    assert output == "[(True, 0)]\n"
+
+
+def test_a_signal_the_server_ignores_is_not_ignored_by_a_child(preloaded):
+    """A server started under nohup, say: its callers may handle SIGHUP as usual."""
+    output = run_caller(
+        """
+        import signal, subprocess, sys
+        from tutorial.preload import client
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+        signal.signal(signal.SIGTSTP, signal.SIG_IGN)
+        probe = (
+            "from signal import *;"
+            "print(getsignal(SIGUSR1) == getsignal(SIGTSTP) == SIG_DFL)"
+        )
+        with client.preloaded_interpreter(modules=["json"]):  # a server of its own
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+            with client.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE) as child:
+                print(child.forked, child.stdout.read().decode().strip())
+        """
+    )
+
+    assert output == "True True\n"
+
+
 def test_a_forked_child_can_start_a_session_of_its_own(preloaded):
     code = "import os; print(os.getsid(0) == os.getpid())"
     completed = client.run([sys.executable, "-c", code], capture_output=True, text=True,

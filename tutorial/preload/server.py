@@ -40,19 +40,14 @@ import types
 
 MAX_REQUEST = 1 << 20
 STANDARD_FDS = 3
-# Signals whose handling a fresh interpreter starts with: Python's own for SIGINT,
-# ignored for SIGPIPE, the system's default for the rest.
+# Signals a fresh interpreter does not leave to the system's default: Python's own
+# handler for SIGINT; SIGPIPE and SIGXFSZ ignored.
 FRESH_HANDLERS = {
     signal.SIGINT: signal.default_int_handler,
     signal.SIGPIPE: signal.SIG_IGN,
-    signal.SIGTERM: signal.SIG_DFL,
-    signal.SIGHUP: signal.SIG_DFL,
-    signal.SIGCHLD: signal.SIG_DFL,
-    signal.SIGQUIT: signal.SIG_DFL,
+    signal.SIGXFSZ: signal.SIG_IGN,
 }
-# Held back from the moment of the fork until the child has set its handlers: sent
-# meanwhile (the caller has the child's pid at once), they would find the server's.
-HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT}
+CATCHABLE_SIGNALS = signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}
 # sys.path as a fresh interpreter of this environment starts it, without its first
 # entry (the script's folder, or the working directory) and without PYTHONPATH's.
 BASE_SYS_PATH = sys.path[1:]
@@ -142,8 +137,10 @@ def start_child(connection, preloaded, closing):
         reply(connection, error="a fresh process must run it")
         connection.close()
         return None
-    # Blocked, a signal stays pending even where it is ignored (Linux), until unblocked.
-    server_mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    # Every signal is held from the fork until the child has its caller's handling: sent
+    # meanwhile (the caller has the pid at once), it would find the server's. Blocked, a
+    # signal stays pending even where it is ignored (Linux).
+    server_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     joined, has_joined = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -202,10 +199,7 @@ def run_child(request, fds, has_joined):
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
-        for signal_number, handler in FRESH_HANDLERS.items():
-            signal.signal(signal_number, handler)
-        for number in request["ignored_signals"]:  # ignored by the caller: so by a fresh child
-            signal.signal(number, signal.SIG_IGN)
+        handle_signals_as_a_fresh_child(ignored_by_the_caller=set(request["ignored_signals"]))
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -215,6 +209,18 @@ def run_child(request, fds, has_joined):
         traceback.print_exc()
         os._exit(127)
     exit_as_python_does(lambda: run_command(command, request["blocked_signals"]))
+
+
+def handle_signals_as_a_fresh_child(ignored_by_the_caller):
+    """Exec keeps a signal the caller ignores ignored and resets the others; the new
+    interpreter then sets its own (FRESH_HANDLERS). Whatever the server had goes."""
+    for number in CATCHABLE_SIGNALS:
+        if number in ignored_by_the_caller:
+            handler = signal.SIG_IGN
+        else:
+            handler = FRESH_HANDLERS.get(number, signal.SIG_DFL)
+        if signal.getsignal(number) != handler:
+            signal.signal(number, handler)
 
 
 def configure_interpreter(env, unbuffered):
