@@ -122,6 +122,17 @@ def test_a_forked_child_ends_as_a_fresh_one_does(preloaded, code):
     assert_the_same(fresh, forked)
 
 
+@pytest.mark.parametrize("pythonpath", ["lib", "lib::lib", "./lib/../lib:/tmp"])
+def test_pythonpath_is_made_absolute_and_each_folder_kept_once(preloaded, tmp_path, pythonpath):
+    """As site does: `PYTHONPATH=. make test`, say, still finds its modules after a chdir."""
+    (tmp_path / "lib").mkdir()
+    environment = {**os.environ, "PYTHONPATH": pythonpath.replace(":", os.pathsep)}
+    fresh, forked = fresh_and_forked([sys.executable, "-c", "import sys; print(sys.path)"],
+                                     cwd=tmp_path, env=environment)  # fmt: skip
+
+    assert_the_same(fresh, forked)
+
+
 def test_a_signal_sent_to_a_forked_child_reaches_it(preloaded):
     sleeper = [sys.executable, "-c", f"print('up', flush=True)\n{SLEEP}"]
     with client.Popen(sleeper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:

@@ -170,8 +170,7 @@ def shadowed(request, preloaded):
         first = os.path.dirname(os.path.realpath(target))
     else:
         first = request["cwd"]
-    pythonpath = pythonpath_entries(request["env"])
-    for folder in [first, *(os.path.join(request["cwd"], entry) for entry in pythonpath)]:
+    for folder in [first, *pythonpath_folders(request["env"], request["cwd"])]:
         try:
             entries = os.listdir(folder)
         except OSError:
@@ -181,8 +180,20 @@ def shadowed(request, preloaded):
     return False
 
 
-def pythonpath_entries(env):
-    return [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+def pythonpath_folders(env, cwd):
+    """PYTHONPATH's folders as site leaves them: absolute (an empty entry is the working
+    directory) and each once."""
+    if not env.get("PYTHONPATH"):
+        return []
+    folders = (
+        os.path.abspath(os.path.join(cwd, entry)) for entry in env["PYTHONPATH"].split(os.pathsep)
+    )
+    return list(dict.fromkeys(folders))
+
+
+def startup_sys_path(env, cwd):
+    """sys.path after site, before the interpreter puts the command's folder first."""
+    return list(dict.fromkeys([*pythonpath_folders(env, cwd), *BASE_SYS_PATH]))
 
 
 def run_child(request, fds, has_joined):
@@ -266,16 +277,16 @@ def run_command(command, blocked_signals):
     fork, unless the caller blocks them too, are delivered."""
     signal.pthread_sigmask(signal.SIG_SETMASK, blocked_signals)
     kind, target, arguments = command["kind"], command["target"], command["arguments"]
-    pythonpath = pythonpath_entries(os.environ)
+    startup_path = startup_sys_path(os.environ, os.getcwd())
     main_module = sys.modules["__main__"] = types.ModuleType("__main__")
     main_module.__dict__.update(__annotations__={}, __builtins__=builtins)
     if kind == "module":
-        sys.path[:] = [os.getcwd(), *pythonpath, *BASE_SYS_PATH]
+        sys.path[:] = [os.getcwd(), *startup_path]
         sys.argv = ["-m", *arguments]
         # What `python -m` itself calls: it puts the module's file in sys.argv[0].
         runpy._run_module_as_main(target, alter_argv=True)
     elif kind == "code":
-        sys.path[:] = ["", *pythonpath, *BASE_SYS_PATH]
+        sys.path[:] = ["", *startup_path]
         sys.argv = ["-c", *arguments]
         main_module.__loader__ = importlib.machinery.BuiltinImporter
         if sys.version_info >= (3, 13):  # since 3.13 its tracebacks quote the code
@@ -283,7 +294,7 @@ def run_command(command, blocked_signals):
         exec(compile(target, "<string>", "exec"), main_module.__dict__)
     else:
         path = os.path.abspath(target)  # as the interpreter names the script's code
-        sys.path[:] = [os.path.dirname(os.path.realpath(path)), *pythonpath, *BASE_SYS_PATH]
+        sys.path[:] = [os.path.dirname(os.path.realpath(path)), *startup_path]
         sys.argv = [target, *arguments]
         main_module.__dict__.update(
             __file__=path,
