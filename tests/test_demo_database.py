@@ -65,16 +65,40 @@ def test_a_copy_is_migrated_for_the_apps_its_environment_adds(tmp_path, monkeypa
     assert "Espresso beans" in product_names(step.database)
 
 
-def test_another_database_gets_the_demo_data_and_no_file(step_copy, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", "postgres://learner@127.0.0.1:5432/my_shop")
-    commands = []
-    demo_database.prepare_database(
-        step_copy, lambda step, *arguments, **_: commands.append(arguments[0])
-    )
+def test_another_database_gets_the_demo_data_when_new_and_keeps_the_learners_after(
+    step_copy, tmp_path, monkeypatch, capsys
+):
+    other = tmp_path / "other.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{other}")
+    demo_database.prepare_database(step_copy, manage)
+    demo = product_names(other)
+    with sqlite3.connect(other) as connection:
+        connection.execute("DELETE FROM products_product WHERE name = 'Espresso beans'")
+    again = RecordingManage()
+    demo_database.prepare_database(step_copy, again)
 
-    assert commands == ["migrate", "loaddata"]
+    assert "Espresso beans" in demo
+    assert product_names(other) == demo - {"Espresso beans"}
+    assert again.commands == ["showmigrations", "migrate"]
     assert not step_copy.database.exists()
-    assert "A new" not in capsys.readouterr().out
+    assert capsys.readouterr().out.count("A new database at DATABASE_URL: migrated with") == 1
+
+
+def test_a_first_serve_stopped_halfway_leaves_no_database_behind(step_copy):
+    """Ctrl-C between migrate and loaddata: the next serve starts again, demo data and all."""
+
+    def stopped_after_migrate(step, *arguments, **options):
+        manage(step, *arguments, **options)
+        if arguments[0] == "migrate":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        demo_database.prepare_database(step_copy, stopped_after_migrate)
+    assert not step_copy.database.exists()
+    assert not any(demo_database.MIGRATED_DATABASES.iterdir())
+    demo_database.prepare_database(step_copy, manage)
+
+    assert "Espresso beans" in product_names(step_copy.database)
 
 
 def test_a_database_already_there_is_migrated_and_keeps_its_rows(step_copy, capsys):

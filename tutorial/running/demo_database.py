@@ -8,6 +8,7 @@ the database: the step's code, its demo fixture, Django and every installed pack
 (tutorial.in_step.project.code_version).
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -19,27 +20,39 @@ def prepare_database(step, manage):
     """Bring ``step``'s database up to date with ``manage(step, *arguments)``: a new one
     starts from the kept copy, or is migrated, loaded and kept."""
     if os.environ.get("DATABASE_URL"):  # the settings use another database: no file to copy
-        migrate_and_load(step, manage, brand_new=not step.database.exists())
+        brand_new = not any_migration_applied(step, manage)
+        migrate_and_load(step, manage, brand_new)
+        if brand_new:
+            print(f"A new database at DATABASE_URL: migrated{demo_data(step)}.")
         return
     if step.database.exists():
         migrate_and_load(step, manage, brand_new=False)
         return
     kept = demo_copy_of(step)
-    if kept.exists():
-        shutil.copyfile(kept, step.database)
-        # The environment may add apps the copy has not met (REDIS_URL adds django_rq).
+    made_here = not kept.exists()
+    if made_here:
+        with written_aside(kept) as partial:
+            migrate_and_load(step, manage, brand_new=True, database=partial)
+    with written_aside(step.database) as partial:
+        shutil.copyfile(kept, partial)
+    if not made_here:  # in another environment, which may have had fewer apps (REDIS_URL)
         migrate_and_load(step, manage, brand_new=False)
-    else:
-        migrate_and_load(step, manage, brand_new=True)
-        keep(step.database, kept)
-    demo = " with the demo data of fixtures/demo.json" if step.fixture.exists() else ""
-    print(f"A new {step}/db.sqlite3: migrated{demo}.")
+    print(f"A new {step}/db.sqlite3: migrated{demo_data(step)}.")
 
 
-def migrate_and_load(step, manage, brand_new):
-    manage(step, "migrate", "--noinput", "--verbosity=0", check=True)
+def any_migration_applied(step, manage):
+    plan = manage(step, "showmigrations", "--plan", capture_output=True, text=True, check=True)
+    return "[X]" in plan.stdout
+
+
+def migrate_and_load(step, manage, brand_new, database=None):
+    manage(step, "migrate", "--noinput", "--verbosity=0", database=database, check=True)
     if brand_new and step.fixture.exists():
-        manage(step, "loaddata", str(step.fixture), check=True)
+        manage(step, "loaddata", str(step.fixture), database=database, check=True)
+
+
+def demo_data(step):
+    return " with the demo data of fixtures/demo.json" if step.fixture.exists() else ""
 
 
 def demo_copy_of(step):
@@ -49,9 +62,14 @@ def demo_copy_of(step):
     return MIGRATED_DATABASES / f"{step.name}-{version}-demo.sqlite3"
 
 
-def keep(database, kept):
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then renamed: a serve reading it never sees half a database.
-    partial = kept.with_name(f"{kept.name}.{os.getpid()}")
-    shutil.copyfile(database, partial)
-    os.replace(partial, kept)
+@contextlib.contextmanager
+def written_aside(database):
+    """A path to write ``database`` at, renamed to it once the block has run: a Ctrl-C
+    halfway leaves no half-made database that the next serve would take for the learner's."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(f"{database.name}.{os.getpid()}.partial")
+    try:
+        yield partial
+        os.replace(partial, database)
+    finally:
+        partial.unlink(missing_ok=True)

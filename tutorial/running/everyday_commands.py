@@ -135,21 +135,22 @@ def lock(args):
         print(f"wrote {target.relative_to(REPO_ROOT)}")
 
 
-def manage(step, *arguments, **run_options):
+def manage(step, *arguments, database=None, **run_options):
     return client.run(
         [sys.executable, "manage.py", *arguments],
         cwd=step.path,
-        env=step_environment(step),
+        env=step_environment(step, database),
         **run_options,
     )
 
 
-def step_environment(step):
-    """The environment a step's manage.py runs in: its own settings and db.sqlite3."""
+def step_environment(step, database=None):
+    """The environment a step's manage.py runs in: its own settings and db.sqlite3
+    (or the SQLite file ``database``)."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "my_shop.settings",
-        "SQLITE_PATH": str(step.database),
+        "SQLITE_PATH": str(database or step.database),
     }
 
 
@@ -175,7 +176,10 @@ def serve(args):
         print(f"  open http://127.0.0.1:{args.port}{hint}")
     if args.asgi:
         print("  uvicorn serves no static files, so the admin shows without its styles")
-    print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
+    if os.environ.get("DATABASE_URL"):
+        print("Your data stays in the database at DATABASE_URL.\n")
+    else:
+        print(f"Your data stays in {step}/db.sqlite3 until `make reset-{step.number}`.\n")
     server = [sys.executable, *server_command(args.asgi, args.port, args.trace, args.toolbar)]
     # runserver's reloader has a child that serves: run_together stops both, whatever
     # stops this process (Ctrl-C, SIGTERM or SIGHUP).
