@@ -133,6 +133,21 @@ def test_pythonpath_is_made_absolute_and_each_folder_kept_once(preloaded, tmp_pa
     assert_the_same(fresh, forked)
 
 
+def test_a_forked_child_has_its_callers_umask_and_time_zone(preloaded, tmp_path):
+    made = "import os, time; name = str(os.getpid()); open(name, 'w'); mode = os.stat(name).st_mode"
+    probe = [sys.executable, "-c", f"{made}; print(oct(mode), time.tzname)"]
+    callers_umask = os.umask(0o077)
+    try:
+        fresh, forked = fresh_and_forked(
+            probe, cwd=tmp_path, env={**os.environ, "TZ": "Asia/Tokyo"}
+        )
+    finally:
+        os.umask(callers_umask)
+
+    assert fresh.stdout == "0o100600 ('JST', 'JST')\n"
+    assert_the_same(fresh, forked)
+
+
 def test_a_signal_sent_to_a_forked_child_reaches_it(preloaded):
     sleeper = [sys.executable, "-c", f"print('up', flush=True)\n{SLEEP}"]
     with client.Popen(sleeper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:

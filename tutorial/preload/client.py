@@ -8,12 +8,14 @@ it for their Python commands when one serves this process tree, and start a fres
 process otherwise (or when the command asks for anything a fork cannot give exactly:
 another interpreter, other startup settings, a process group of another session).
 
-A forked child sees what a fresh process would: its own environment, working directory,
-sys.path, sys.argv, standard streams and signal handlers, in the caller's process
-group, so that Ctrl-C reaches it as before; the caller gets its pid and exit status.
-What still differs, and no test here depends on: the children share the server's hash
-seed (set iteration order), their parent is the server (os.getppid()), and
-sys.orig_argv names the server. A folder on the child's sys.path that holds a module
+A forked child sees what a fresh process would: its own environment (TZ included),
+working directory, umask, sys.path, sys.argv, standard streams, signal handlers and
+mask, in the caller's process group, so that Ctrl-C reaches it as before; the caller
+gets its pid and exit status. What still differs, and no test here depends on: the
+children share the server's hash seed (set iteration order), resource limits and nice
+value; their parent is the server (os.getppid()); sys.orig_argv names the server and
+sys.flags are the server's (sys.dont_write_bytecode follows the child's environment);
+glibc's signals 32 and 33, which Python cannot set, keep the server's handling. A folder on the child's sys.path that holds a module
 named like one the server imported (a project's secrets.py) makes the server refuse:
 that command starts afresh, and imports the project's module as a fresh one would.
 
@@ -181,6 +183,7 @@ def fork_request(args, cwd, env, new_session):
         "unbuffered": unbuffered,
         "process_group": os.getpgrp(),
         "new_session": bool(new_session),
+        "umask": current_umask(),
         # A fresh process inherits both through exec (subprocess resets SIGPIPE and
         # SIGXFSZ, which the interpreter then ignores on its own). glibc's own signals,
         # 32 and 33, are not valid_signals(): Python cannot see or set them.
@@ -191,6 +194,14 @@ def fork_request(args, cwd, env, new_session):
         ],
         "blocked_signals": [int(number) for number in signal.pthread_sigmask(signal.SIG_BLOCK, [])],
     }
+
+
+def current_umask():
+    """Read, not set and set back: os.umask() would hand the caller's other threads a
+    different mask meanwhile."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("Umask:"))
+    return int(line.split()[1], 8)
 
 
 def python_command(args, python):

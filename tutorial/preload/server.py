@@ -35,6 +35,7 @@ import selectors
 import signal
 import socket
 import threading
+import time
 import traceback
 import types
 
@@ -212,8 +213,10 @@ def run_child(request, fds, has_joined):
         os.closerange(STANDARD_FDS, os.sysconf("SC_OPEN_MAX"))
         handle_signals_as_a_fresh_child(ignored_by_the_caller=set(request["ignored_signals"]))
         os.chdir(request["cwd"])
+        os.umask(request["umask"])
         os.environ.clear()
         os.environ.update(request["env"])
+        time.tzset()  # the time module read TZ when the server imported it
         configure_interpreter(request["env"], request["unbuffered"])
         command = request["command"]
     except BaseException:  # noqa: BLE001 - whatever failed, the client gets exit status 127
