@@ -15,9 +15,10 @@ gets its pid and exit status. What still differs, and no test here depends on: t
 children share the server's hash seed (set iteration order), resource limits and nice
 value; their parent is the server (os.getppid()); sys.orig_argv names the server and
 sys.flags are the server's (sys.dont_write_bytecode follows the child's environment);
-glibc's signals 32 and 33, which Python cannot set, keep the server's handling. A folder on the child's sys.path that holds a module
-named like one the server imported (a project's secrets.py) makes the server refuse:
-that command starts afresh, and imports the project's module as a fresh one would.
+glibc's signals 32 and 33, which Python cannot set, keep the server's handling. A
+folder on the child's sys.path that holds a module named like one the server imported
+(a project's secrets.py) makes the server refuse: that command starts afresh, and
+imports the project's module as a fresh one would.
 
 Started afresh, on purpose: what a learner runs as a real command line (`make step-N`'s
 runserver and its reloader, uvicorn, the task workers; the steps' own tests start their
