@@ -110,6 +110,7 @@ def test_a_forked_child_sees_and_prints_what_a_fresh_one_does(preloaded, tmp_pat
         "1 / 0",
         "import sys; sys.exit('a message and status 1')",
         "import sys; sys.exit(None)",
+        "import sys; sys.exit(2**64)",
         "raise KeyboardInterrupt",
         "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
         "import threading, time; threading.Thread(target=time.sleep, args=[0.2]).start()",

@@ -342,8 +342,8 @@ def print_as_python_does(error):
 def exit_status(code):
     if code is None:
         return 0
-    if isinstance(code, int):
-        return code & 0xFF
+    if isinstance(code, int):  # read as a C long: one that does not fit is -1
+        return code & 0xFF if -(2**63) <= code < 2**63 else 0xFF
     print(code, file=sys.stderr)
     return 1
 
