@@ -65,6 +65,15 @@ def fresh_and_forked(argv, **options):
     return fresh, forked
 
 
+def run_caller(code, **options):
+    """Run ``code`` in a Python process of its own that imports tutorial; its output."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    completed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
+                               capture_output=True, text=True, timeout=240, **options)  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
 def assert_the_same(fresh, forked):
     assert (forked.returncode, forked.stderr) == (fresh.returncode, fresh.stderr)
     try:
@@ -184,26 +193,24 @@ def test_a_signal_sent_as_soon_as_the_pid_is_known_is_not_lost(preloaded):
 
 def test_a_forked_child_joins_its_callers_process_group(preloaded):
     """Ctrl-C reaches the foreground process group: the caller's, whichever it is."""
-    caller = textwrap.dedent(
+    output = run_caller(
         """
         import os, subprocess, sys
         from tutorial.preload import client
         group = [sys.executable, "-c", "import os; print(os.getpgrp())"]
         with client.Popen(group, stdout=subprocess.PIPE, text=True) as child:
             print(child.forked, int(child.stdout.read()) == os.getpgrp())
-        """
+        """,
+        process_group=0,
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run([sys.executable, "-c", caller], env=environment, process_group=0,
-                               capture_output=True, text=True)  # fmt: skip
 
-    assert completed.stdout == "True True\n", completed.stderr
+    assert output == "True True\n"
 
 
 def test_a_forked_child_is_in_its_group_or_session_when_the_caller_gets_its_pid(preloaded):
     """A Ctrl-C to the caller's group, or a signal to the new session's group, sent as soon
     as Popen returns reaches the child: it joined them before the server answered."""
-    caller = textwrap.dedent(
+    output = run_caller(
         f"""
         import os, signal, subprocess, sys
         from tutorial.preload import client
@@ -219,22 +226,11 @@ def test_a_forked_child_is_in_its_group_or_session_when_the_caller_gets_its_pid(
                     child.kill()
                     outcomes.append((child.forked, "missed"))
         print(sorted(set(outcomes)))
-        """
+        """,
+        process_group=0,
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run([sys.executable, "-c", caller], env=environment, process_group=0,
-                               capture_output=True, text=True, timeout=240)  # fmt: skip
 
-    assert completed.stdout == f"[(True, {-signal.SIGINT})]\n", completed.stderr
-
-
-def run_caller(code):
-    """Run ``code`` in a Python process of its own that imports tutorial; its output."""
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
-                               capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+    assert output == f"[(True, {-signal.SIGINT})]\n"
 
 
 def test_a_signal_its_caller_ignores_or_blocks_sent_at_once_spares_the_child(preloaded):
@@ -377,7 +373,7 @@ def outcome(run, argv, **options):
 
 def test_the_signals_its_caller_ignores_or_blocks_stay_so(preloaded):
     """A fresh process inherits both across exec: nohup's SIGHUP, a blocked SIGUSR1."""
-    caller = textwrap.dedent(
+    output = run_caller(
         """
         import signal, subprocess, sys
         from tutorial.preload import client
@@ -394,12 +390,9 @@ def test_the_signals_its_caller_ignores_or_blocks_stay_so(preloaded):
         print(subprocess.run(probe, capture_output=True, text=True).stdout.strip())
         """
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    completed = subprocess.run([sys.executable, "-c", caller], env=environment,
-                               capture_output=True, text=True)  # fmt: skip
 
-    forked, fresh = completed.stdout.splitlines()
-    assert forked.startswith("True "), completed.stderr
+    forked, fresh = output.splitlines()
+    assert forked.startswith("True ")
     # glibc keeps signals 32 and 33 for itself: a caller may have inherited them ignored,
     # but Python can neither read nor set them, and exec alone passes them on.
     settable = sum(1 << (number - 1) for number in signal.valid_signals())

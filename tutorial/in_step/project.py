@@ -89,16 +89,25 @@ def migrated_copy_of(step):
 
 
 def keep_as_template(template):
-    template.parent.mkdir(parents=True, exist_ok=True)
-    # Written aside, then renamed: a process reading the template never sees half of it.
-    partial = template.with_name(f"{template.name}.{os.getpid()}")
     # Through SQLite's backup, on the open connection: closing it would make the caller's
     # next query open another, and send connection_created where a copy's load sends none.
     from django.db import connection
 
-    with contextlib.closing(sqlite3.connect(partial)) as copy:
+    with written_aside(template) as partial, contextlib.closing(sqlite3.connect(partial)) as copy:
         connection.connection.backup(copy)
-    os.replace(partial, template)
+
+
+@contextlib.contextmanager
+def written_aside(database):
+    """A path to write ``database`` at, renamed to it once the block has run: a reader
+    never sees half of it, and a Ctrl-C halfway leaves none behind."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(f"{database.name}.{os.getpid()}.partial")
+    try:
+        yield partial
+        os.replace(partial, database)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def code_version(step):

@@ -8,12 +8,11 @@ the database: the step's code, its demo fixture, Django and every installed pack
 (tutorial.in_step.project.code_version).
 """
 
-import contextlib
 import hashlib
 import os
 import shutil
 
-from tutorial.in_step.project import MIGRATED_DATABASES, code_version
+from tutorial.in_step.project import MIGRATED_DATABASES, code_version, written_aside
 
 
 def prepare_database(step, manage):
@@ -60,16 +59,3 @@ def demo_copy_of(step):
     fixture = step.fixture.read_bytes() if step.fixture.exists() else b""
     version = hashlib.sha256(code_version(step).encode() + b"\0" + fixture).hexdigest()[:16]
     return MIGRATED_DATABASES / f"{step.name}-{version}-demo.sqlite3"
-
-
-@contextlib.contextmanager
-def written_aside(database):
-    """A path to write ``database`` at, renamed to it once the block has run: a Ctrl-C
-    halfway leaves no half-made database that the next serve would take for the learner's."""
-    database.parent.mkdir(parents=True, exist_ok=True)
-    partial = database.with_name(f"{database.name}.{os.getpid()}.partial")
-    try:
-        yield partial
-        os.replace(partial, database)
-    finally:
-        partial.unlink(missing_ok=True)
